@@ -1,0 +1,162 @@
+"""The team's authoring markup for annotated letters, compiled into ANNOTATION.md records.
+
+Annotators write one letter per ``.txt`` file (see ``data/ANNOTATION.md``, "Authoring markup")::
+
+    ---
+    id: kb-0001
+    date: 2021-03-15
+    sender: Minister van Justitie en Veiligheid
+    ---
+    @addressee
+    Aan de Voorzitter van de [[Tweede Kamer der Staten-Generaal|ORG]]
+
+    @body recommendation adoption=partial deadline
+    De [[Raad van State|ORG]] adviseert ... voor [[de zomer|DATE|2021-06-01..2021-08-31]] ...
+
+Blocks are separated by blank lines; each opens with an ``@kind`` line followed by its paragraph labels
+(``adoption=STANCE`` for adoption). Entities are ``[[surface|LABEL]]``; a DATE may add its normalised
+range ``|YYYY-MM-DD..YYYY-MM-DD`` or ``|null``. The compiled record keeps ``text`` without markup and
+character offsets into it.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from kamerbrief.data.schema import ENTITY_LABELS, PARAGRAPH_KINDS, PARAGRAPH_LABELS, STANCES
+from kamerbrief.errors import RecordError
+
+ENTITY_MARKUP = re.compile(r"\[\[([^\[\]|]+)\|([A-Z]+)(?:\|([^\]]*))?\]\]")
+RANGE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})$")
+
+
+def _parse_front_matter(lines: list[str], path: Path) -> tuple[dict, int]:
+    if not lines or lines[0].strip() != "---":
+        raise RecordError("must start with a '---' front-matter block (id, date, ...)", path)
+    meta: dict = {}
+    for index in range(1, len(lines)):
+        line = lines[index].strip()
+        if line == "---":
+            return meta, index + 1
+        if not line:
+            continue
+        key, sep, value = line.partition(":")
+        if not sep:
+            raise RecordError(f"front matter line {index + 1}: expected 'key: value', got {line!r}", path)
+        meta[key.strip()] = value.strip()
+    raise RecordError("front matter is not closed with '---'", path)
+
+
+def _parse_header(header: str, where: str, path: Path) -> dict:
+    tokens = header[1:].split()
+    if not tokens or tokens[0] not in PARAGRAPH_KINDS:
+        raise RecordError(f"{where}: header {header!r} must start with a kind, one of {', '.join(PARAGRAPH_KINDS)}", path)
+    paragraph: dict = {"kind": tokens[0], "labels": []}
+    for token in tokens[1:]:
+        label, _, stance = token.partition("=")
+        if label not in PARAGRAPH_LABELS:
+            raise RecordError(f"{where}: unknown paragraph label {label!r}", path)
+        if label in paragraph["labels"]:
+            raise RecordError(f"{where}: label {label!r} given twice", path)
+        paragraph["labels"].append(label)
+        if label == "adoption":
+            if stance not in STANCES:
+                raise RecordError(f"{where}: adoption needs a stance, adoption=<{'|'.join(STANCES)}>", path)
+            paragraph["stance"] = stance
+        elif stance:
+            raise RecordError(f"{where}: only adoption takes a value, not {token!r}", path)
+    paragraph["labels"] = [label for label in PARAGRAPH_LABELS if label in paragraph["labels"]]
+    return paragraph
+
+
+def _strip_entities(marked: str, where: str, path: Path) -> tuple[str, list[dict]]:
+    text_parts: list[str] = []
+    entities: list[dict] = []
+    cursor = 0
+    length = 0
+    for match in ENTITY_MARKUP.finditer(marked):
+        before = marked[cursor : match.start()]
+        text_parts.append(before)
+        length += len(before)
+        surface, label, extra = match.group(1), match.group(2), match.group(3)
+        if label not in ENTITY_LABELS:
+            raise RecordError(f"{where}: unknown entity label {label!r} on {surface!r}", path)
+        if surface != surface.strip():
+            raise RecordError(f"{where}: entity {surface!r} has leading or trailing space", path)
+        entity: dict = {"start": length, "end": length + len(surface), "label": label}
+        if extra is not None:
+            if label != "DATE":
+                raise RecordError(f"{where}: only DATE entities take a range, not {label} {surface!r}", path)
+            extra = extra.strip()
+            if extra == "null":
+                entity["range"] = None
+            else:
+                found = RANGE.match(extra)
+                if not found or found.group(1) > found.group(2):
+                    raise RecordError(f"{where}: bad range {extra!r} on {surface!r} (YYYY-MM-DD..YYYY-MM-DD)", path)
+                entity["range"] = {"start": found.group(1), "end": found.group(2)}
+        entities.append(entity)
+        text_parts.append(surface)
+        length += len(surface)
+        cursor = match.end()
+    text_parts.append(marked[cursor:])
+    text = "".join(text_parts)
+    if "[[" in text or "]]" in text:
+        raise RecordError(f"{where}: unbalanced or malformed entity markup in {text[:80]!r}", path)
+    return text, entities
+
+
+def compile_markup(source: str, path: str | Path = "<string>") -> dict:
+    """Compile one authored letter into an inline ANNOTATION.md record."""
+    path = Path(path)
+    lines = source.splitlines()
+    meta, body_start = _parse_front_matter(lines, path)
+    if "id" not in meta:
+        raise RecordError("front matter needs an 'id'", path)
+    blocks: list[list[str]] = [[]]
+    for line in lines[body_start:]:
+        if line.strip():
+            blocks[-1].append(line.strip())
+        elif blocks[-1]:
+            blocks.append([])
+    paragraphs = []
+    for block in (b for b in blocks if b):
+        where = f"paragraph {len(paragraphs) + 1} ({block[0][:40]!r})"
+        if not block[0].startswith("@"):
+            raise RecordError(f"{where}: every block must open with an '@kind labels' line", path)
+        paragraph = _parse_header(block[0], where, path)
+        if len(block) < 2:
+            raise RecordError(f"{where}: header without text", path)
+        text, entities = _strip_entities(" ".join(block[1:]), where, path)
+        paragraphs.append({"text": text, **paragraph, "entities": entities})
+    record_id = meta.pop("id")
+    return {"id": record_id, "source": f"kamerbrief team-written ({path.name})", "meta": meta, "paragraphs": paragraphs}
+
+
+def compile_file(path: str | Path) -> dict:
+    path = Path(path)
+    return compile_markup(path.read_text(encoding="utf-8"), path)
+
+
+def render_markup(record: dict) -> str:
+    """The inverse of :func:`compile_markup`: an inline record written as authoring markup."""
+    lines = ["---", f"id: {record['id']}"]
+    lines += [f"{key}: {value}" for key, value in record.get("meta", {}).items() if value is not None]
+    lines.append("---")
+    for paragraph in record["paragraphs"]:
+        header = [f"@{paragraph.get('kind', 'body')}"]
+        for label in paragraph.get("labels", []):
+            header.append(f"adoption={paragraph['stance']}" if label == "adoption" and paragraph.get("stance") else label)
+        text = paragraph["text"]
+        out, cursor = [], 0
+        for entity in sorted(paragraph.get("entities", []), key=lambda e: e["start"]):
+            out.append(text[cursor : entity["start"]])
+            extra = ""
+            if "range" in entity:
+                rng = entity["range"]
+                extra = "|null" if rng is None else f"|{rng['start']}..{rng['end']}"
+            out.append(f"[[{text[entity['start']:entity['end']]}|{entity['label']}{extra}]]")
+            cursor = entity["end"]
+        out.append(text[cursor:])
+        lines += ["", " ".join(header), "".join(out)]
+    return "\n".join(lines) + "\n"
