@@ -3,7 +3,9 @@
 An inline record carries each paragraph's ``text``. A standoff record points into a document kept
 outside the repository (``source`` relative to the shared folder, ``doc_id``, ``path``) and gives each
 paragraph's ``start``/``end`` in that document's text plus ``text_sha256``, so third-party text never
-enters the repository; :func:`resolve` turns it into an inline record and checks the hash.
+enters the repository; :func:`resolve` turns it into an inline record and checks the hash. With
+``"text_transform": "markdown-inline"`` a paragraph's text is the source slice read as Markdown
+(links, emphasis and inline tags dropped), as the reader gives it.
 """
 from __future__ import annotations
 
@@ -117,6 +119,8 @@ def resolve(record: dict, shared_dir: str | Path | None = None) -> dict:
     """Return an inline copy of ``record``; standoff paragraphs get their text, checked against the hash."""
     if not is_standoff(record):
         return record
+    from kamerbrief.pipeline.reader.text_formats import markdown_inline_text
+
     text = source_text(record["source"], record["path"], shared_dir)
     paragraphs = []
     for index, paragraph in enumerate(record["paragraphs"]):
@@ -126,6 +130,8 @@ def resolve(record: dict, shared_dir: str | Path | None = None) -> dict:
                 f"record {record.get('id')!r} paragraph {index}: span {start}..{end} is outside the document"
             )
         piece = text[start:end]
+        if record.get("text_transform") == "markdown-inline":
+            piece = markdown_inline_text(piece)
         if paragraph.get("text_sha256") and text_sha256(piece) != paragraph["text_sha256"]:
             raise StandoffResolutionError(
                 f"record {record.get('id')!r} paragraph {index}: text hash mismatch (the source changed)"
@@ -139,7 +145,8 @@ def resolve(record: dict, shared_dir: str | Path | None = None) -> dict:
     return resolved
 
 
-def to_standoff(record: dict, spans: list[tuple[int, int]], source: str, doc_id: str, doc_path: str) -> dict:
+def to_standoff(record: dict, spans: list[tuple[int, int]], source: str, doc_id: str, doc_path: str,
+                text_transform: str | None = None) -> dict:
     """Turn an inline record into a standoff one, given each paragraph's span in the source document."""
     if len(spans) != len(record["paragraphs"]):
         raise RecordError(f"record {record.get('id')!r}: {len(spans)} spans for {len(record['paragraphs'])} paragraphs")
@@ -149,7 +156,10 @@ def to_standoff(record: dict, spans: list[tuple[int, int]], source: str, doc_id:
         out.update({k: v for k, v in paragraph.items() if k not in ("text", "source_start", "source_end")})
         paragraphs.append(out)
     standoff = {k: v for k, v in record.items() if k != "paragraphs"}
-    standoff.update({"source": source, "doc_id": doc_id, "path": doc_path, "paragraphs": paragraphs})
+    standoff.update({"source": source, "doc_id": doc_id, "path": doc_path})
+    if text_transform:
+        standoff["text_transform"] = text_transform
+    standoff["paragraphs"] = paragraphs
     return standoff
 
 

@@ -1,0 +1,64 @@
+"""Standoff annotation of corpus text kept outside the repository.
+
+``export_markup`` writes a corpus document's paragraphs in the authoring markup (kinds filled in, no
+labels) for an annotator; ``import_markup`` compiles the annotated file, checks that the text was not
+changed, and returns a standoff record (offsets into the corpus record's ``text`` plus hashes), so
+only annotations, never the text, enter the repository.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from kamerbrief.data.markup import compile_file, render_markup
+from kamerbrief.data.records import read_records, to_standoff
+from kamerbrief.errors import RecordError
+from kamerbrief.pipeline.reader import read_corpus_record
+
+
+def corpus_letter(corpus_file: str | Path, doc_path: str):
+    for record in read_records(corpus_file):
+        if record["path"] == doc_path:
+            return record, read_corpus_record(record)
+    raise RecordError(f"document {doc_path!r} not found", corpus_file)
+
+
+def standoff_id(record: dict) -> str:
+    return f"{record.get('kind', 'doc')}-{record['id']}-{abs(hash_path(record['path'])) % 10_000:04d}"
+
+
+def hash_path(path: str) -> int:
+    import hashlib
+
+    return int(hashlib.sha256(path.encode()).hexdigest()[:8], 16)
+
+
+def export_markup(record: dict, source: str, max_paragraphs: int | None = 40) -> str:
+    letter = read_corpus_record(record)
+    paragraphs = letter.paragraphs[:max_paragraphs] if max_paragraphs else letter.paragraphs
+    meta = {"source": source, "doc_id": record["id"], "path": record["path"], "kind": record.get("kind")}
+    inline = {
+        "id": standoff_id(record),
+        "meta": meta,
+        "paragraphs": [{"text": p.text, "kind": p.kind, "labels": [], "entities": []} for p in paragraphs],
+    }
+    return render_markup(inline)
+
+
+def import_markup(markup_path: str | Path, shared_corpora_root: str | Path) -> dict:
+    """Compile an annotated export back into a standoff record, verifying every paragraph's text."""
+    inline = compile_file(markup_path)
+    meta = dict(inline["meta"])
+    source, doc_id, doc_path = meta.pop("source"), meta.pop("doc_id"), meta.pop("path")
+    record, letter = corpus_letter(Path(shared_corpora_root) / source, doc_path)
+    spans = []
+    for index, (annotated, original) in enumerate(zip(inline["paragraphs"], letter.paragraphs)):
+        if annotated["text"] != original.text:
+            raise RecordError(
+                f"paragraph {index + 1}: the text was changed during annotation "
+                f"(expected {original.text[:60]!r}..., got {annotated['text'][:60]!r}...)", markup_path)
+        spans.append((original.source_start, original.source_end))
+    if len(inline["paragraphs"]) > len(letter.paragraphs):
+        raise RecordError("more paragraphs than the document has", markup_path)
+    inline["meta"] = {k: v for k, v in meta.items() if v}
+    inline["meta"]["title"] = record.get("title")
+    return to_standoff(inline, spans, source, doc_id, doc_path, text_transform="markdown-inline")

@@ -1,0 +1,90 @@
+"""The ``kamerbrief`` command line."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from kamerbrief.errors import KamerbriefError
+
+app = typer.Typer(help="kamerbrief: read, annotate, train and evaluate on Dutch government letters.", no_args_is_help=True, add_completion=False)
+data_app = typer.Typer(help="Annotated data: validate, count, compile.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+
+
+def _fail(message: str, code: int = 1) -> None:
+    typer.echo(message, err=True)
+    raise typer.Exit(code)
+
+
+@app.command()
+def read(
+    paths: List[Path] = typer.Argument(..., help="Letter files or directories (searched recursively for .txt/.xml/.html/.md)."),
+    fmt: Optional[str] = typer.Option(None, "--format", help="Force a format: obk-xml, html, obk-page, markdown, plain."),
+    record: bool = typer.Option(False, "--record", help="Print ANNOTATION.md records (no labels) instead of the reader's letter JSON."),
+    max_mb: float = typer.Option(200.0, "--max-mb", help="Refuse files larger than this many megabytes."),
+) -> None:
+    """Read letters and print them as JSON: one file prints an indented object, several print JSONL.
+
+    A file that cannot be read is reported on stderr (with its error code) and the others go on;
+    the exit status is 1 if any file failed.
+    """
+    from kamerbrief.pipeline.reader import iter_letter_files, read_letter
+
+    files = iter_letter_files(paths)
+    if not files:
+        _fail(f"no letter files found in {', '.join(map(str, paths))}")
+    failed = 0
+    for path in files:
+        try:
+            letter = read_letter(path, fmt=fmt, max_bytes=int(max_mb * 1024 * 1024))
+        except (KamerbriefError, OSError) as err:
+            failed += 1
+            typer.echo(f"error: {err}" if isinstance(err, KamerbriefError) else f"error: {path}: {err}", err=True)
+            continue
+        payload = letter.to_record() if record else letter.to_dict()
+        indent = 2 if len(files) == 1 else None
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=indent) + "\n")
+    if failed:
+        raise typer.Exit(1)
+
+
+@data_app.command("validate")
+def data_validate(
+    paths: List[Path] = typer.Argument(..., help="Record files (*.jsonl) or directories holding them."),
+    shared: Optional[Path] = typer.Option(None, help="The shared/ folder that standoff records point into (default: ../shared)."),
+) -> None:
+    """Check records against ANNOTATION.md: labels, offsets, overlaps, stance, ranges. Exit 1 on any problem."""
+    from kamerbrief.data.validate import validate_files
+
+    problems, n_records = validate_files(paths, shared)
+    for problem in problems:
+        typer.echo(str(problem))
+    if problems:
+        _fail(f"{len(problems)} problem(s) in {n_records} record(s)")
+    typer.echo(f"ok: {n_records} record(s), no problems")
+
+
+@data_app.command("stats")
+def data_stats(
+    paths: List[Path] = typer.Argument(..., help="Record files (*.jsonl) or directories holding them."),
+    shared: Optional[Path] = typer.Option(None, help="The shared/ folder that standoff records point into."),
+) -> None:
+    """Count letters, paragraphs, words, paragraph labels, stances and entity labels per split."""
+    from kamerbrief.data.stats import corpus_stats, format_stats
+
+    try:
+        typer.echo(format_stats(corpus_stats(paths, shared)))
+    except KamerbriefError as err:
+        _fail(f"error: {err}")
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()
