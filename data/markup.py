@@ -26,7 +26,7 @@ from pathlib import Path
 from kamerbrief.data.schema import ENTITY_LABELS, PARAGRAPH_KINDS, PARAGRAPH_LABELS, STANCES
 from kamerbrief.errors import RecordError
 
-ENTITY_MARKUP = re.compile(r"\[\[([^\[\]|]+)\|([A-Z]+)(?:\|([^\]]*))?\]\]")
+ENTITY_MARKUP = re.compile(r"\[\[([^\[\]|]+)\|([A-Z]+\??)(?:\|([^\]]*))?\]\]")
 RANGE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})$")
 
 
@@ -79,6 +79,9 @@ def _strip_entities(marked: str, where: str, path: Path) -> tuple[str, list[dict
         text_parts.append(before)
         length += len(before)
         surface, label, extra = match.group(1), match.group(2), match.group(3)
+        if label.endswith("?"):
+            raise RecordError(f"{where}: pre-filled span {surface!r} ({label}) was never checked: "
+                              f"confirm it by removing the '?', or remove the markup", path)
         if label not in ENTITY_LABELS:
             raise RecordError(f"{where}: unknown entity label {label!r} on {surface!r}", path)
         if surface != surface.strip():

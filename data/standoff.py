@@ -32,7 +32,10 @@ def hash_path(path: str) -> int:
     return int(hashlib.sha256(path.encode()).hexdigest()[:8], 16)
 
 
-def export_markup(record: dict, source: str, max_paragraphs: int | None = 40) -> str:
+def export_markup(record: dict, source: str, max_paragraphs: int | None = 40, prefill: bool = False) -> str:
+    """The document's paragraphs in the authoring markup. With ``prefill`` the REF and DATE rules
+    pre-fill spans written ``[[...|REF?]]``: the compiler refuses a ``?`` label, so no pre-filled span
+    reaches the gold files unless an annotator confirmed it (removed the ``?``)."""
     letter = read_corpus_record(record)
     paragraphs = letter.paragraphs[:max_paragraphs] if max_paragraphs else letter.paragraphs
     meta = {"source": source, "doc_id": record["id"], "path": record["path"], "kind": record.get("kind")}
@@ -41,6 +44,11 @@ def export_markup(record: dict, source: str, max_paragraphs: int | None = 40) ->
         "meta": meta,
         "paragraphs": [{"text": p.text, "kind": p.kind, "labels": [], "entities": []} for p in paragraphs],
     }
+    if prefill:
+        from kamerbrief.pipeline.rules import rule_spans
+
+        for paragraph in inline["paragraphs"]:
+            paragraph["entities"] = [{**span, "label": span["label"] + "?"} for span in rule_spans(paragraph["text"])]
     return render_markup(inline)
 
 

@@ -82,6 +82,50 @@ def data_stats(
         _fail(f"error: {err}")
 
 
+@data_app.command("build")
+def data_build(
+    data_dir: Path = typer.Option(Path("data"), help="The data folder (letters/src/ in, split files and MANIFEST.json out)."),
+    standoff_work: List[Path] = typer.Option([], "--standoff-work", help="Folders of annotated standoff exports to import."),
+    shared: Optional[Path] = typer.Option(None, help="The shared/ folder (default: ../shared)."),
+    allow_test_change: bool = typer.Option(False, help="Allow records of the frozen test split to change."),
+) -> None:
+    """Compile the team's letters and import standoff annotations into train/dev/test files, split by document."""
+    from kamerbrief.data.build import build
+    from kamerbrief.data.records import find_shared_dir
+
+    try:
+        manifest = build(data_dir, find_shared_dir(shared) or Path("../shared"), standoff_work, allow_test_change)
+    except KamerbriefError as err:
+        _fail(f"error: {err}")
+    typer.echo(" ".join(f"{split}: {len(ids)} documents" for split, ids in manifest["splits"].items()))
+
+
+@data_app.command("export-standoff")
+def data_export_standoff(
+    corpus: Path = typer.Argument(..., help="A shared corpus file, e.g. ../shared/corpora/circulaires.jsonl.gz."),
+    out_dir: Path = typer.Option(..., "--out", "-o", help="Folder for the annotation files (keep it outside the repository)."),
+    paths: List[str] = typer.Option([], "--path", help="Only these corpus record paths (default: all)."),
+    max_paragraphs: int = typer.Option(40, help="Export the first N paragraphs of each document (0: all)."),
+    prefill: bool = typer.Option(True, help="Pre-fill REF and DATE spans from the rules, marked '?' for the annotator to confirm."),
+) -> None:
+    """Write corpus documents in the authoring markup for annotation; import them with `data build --standoff-work`."""
+    from kamerbrief.data.records import find_shared_dir, read_records
+    from kamerbrief.data.standoff import export_markup
+
+    shared = find_shared_dir()
+    source = str(corpus.resolve().relative_to(shared.resolve())) if shared and corpus.resolve().is_relative_to(shared.resolve()) else str(corpus)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    n = 0
+    for record in read_records(corpus):
+        if paths and record["path"] not in paths:
+            continue
+        markup = export_markup(record, source, max_paragraphs or None, prefill=prefill)
+        name = markup.split("\n", 2)[1].split(": ", 1)[1]
+        (out_dir / f"{name}.txt").write_text(markup, encoding="utf-8")
+        n += 1
+    typer.echo(f"wrote {n} file(s) to {out_dir}")
+
+
 def main() -> None:  # pragma: no cover - console entry point
     app()
 

@@ -1,0 +1,41 @@
+"""REF and DATE rules: regression cases (tests/cases/rules/*.json), the component's merge policy,
+and the pre-annotation guard (pre-filled spans never reach gold unchecked)."""
+from __future__ import annotations
+
+import json
+
+import pytest
+import spacy
+from spacy.tokens import Span
+
+from conftest import TESTS
+from kamerbrief.data.markup import compile_markup
+from kamerbrief.errors import RecordError
+from kamerbrief.pipeline.rules import rule_spans
+
+CASES = [case for path in sorted((TESTS / "cases" / "rules").glob("*.json")) for case in json.loads(path.read_text(encoding="utf-8"))]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["text"][:40] for c in CASES])
+def test_rule_spans(case):
+    found = [[case["text"][s["start"]:s["end"]], s["label"]] for s in rule_spans(case["text"])]
+    assert found == case["spans"]
+
+
+def test_component_loads_by_name_and_merges_by_policy():
+    nlp = spacy.blank("nl")
+    nlp.add_pipe("kamerbrief_rules")
+    doc = nlp.make_doc("Zie Kamerstuk 28 638, nr. 185 van 2020 en eind 2021.")
+    # A model's guesses: a partial REF (rules win for REF) and a DATE (the model wins for DATE).
+    doc.ents = [Span(doc, 1, 3, label="ORG"), Span(doc, 11, 12, label="DATE")]
+    doc = nlp.get_pipe("kamerbrief_rules")(doc)
+    assert [(e.text, e.label_) for e in doc.ents] == [("Kamerstuk 28 638, nr. 185", "REF"), ("2020", "DATE"), ("2021", "DATE")]
+    assert {s.label_ for s in doc.spans["rules"]} == {"REF", "DATE"}
+
+
+def test_prefilled_spans_must_be_checked_before_they_enter_gold():
+    markup = "---\nid: x\n---\n@body\nZie [[Kamerstuk 28 638, nr. 185|REF?]].\n"
+    with pytest.raises(RecordError, match="never checked"):
+        compile_markup(markup)
+    record = compile_markup(markup.replace("REF?", "REF"))
+    assert record["paragraphs"][0]["entities"][0]["label"] == "REF"
