@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 
 from kamerbrief.data.markup import compile_file
-from kamerbrief.data.records import read_records, write_records
+from kamerbrief.data.records import read_records, stable_hash, write_records
 from kamerbrief.data.standoff import import_markup
 from kamerbrief.errors import RecordError
 
@@ -22,7 +22,7 @@ CORPORA = ("letters", "standoff")
 
 
 def hashed_split(doc_id: str) -> str:
-    bucket = int(hashlib.sha256(doc_id.encode("utf-8")).hexdigest()[:8], 16) % 100
+    bucket = stable_hash(doc_id) % 100
     return "train" if bucket < 70 else "dev" if bucket < 85 else "test"
 
 
@@ -48,18 +48,19 @@ def build(data_dir: str | Path, shared_dir: str | Path, standoff_work: list[Path
     assigned = {doc: split for split, docs in manifest["splits"].items() for doc in docs}
 
     letters = {r["id"]: r for r in (compile_file(p) for p in sorted((data_dir / "letters" / "src").glob("*.txt")))}
-    standoff = _existing(data_dir, "standoff")
+    previous_letters, previous_standoff = _existing(data_dir, "letters"), _existing(data_dir, "standoff")
+    standoff = dict(previous_standoff)
     for path in sorted(p for d in standoff_work or [] for p in Path(d).glob("*.txt")):
         record = import_markup(path, Path(shared_dir))
         standoff[record["id"]] = record
 
-    old_test = {**_existing(data_dir, "letters"), **_existing(data_dir, "standoff")}
+    previous = {**previous_letters, **previous_standoff}
     by_split: dict[str, list[str]] = {s: [] for s in SPLITS}
     for corpus, records in (("letters", letters), ("standoff", standoff)):
         grouped: dict[str, list[dict]] = {s: [] for s in SPLITS}
         for doc_id in sorted(records):
             split = assigned.get(doc_id) or hashed_split(doc_id)
-            if split in FROZEN and not allow_test_change and doc_id in old_test and old_test[doc_id] != records[doc_id]:
+            if split in FROZEN and not allow_test_change and doc_id in previous and previous[doc_id] != records[doc_id]:
                 raise RecordError(f"record {doc_id!r} of the frozen {split} split would change (use --allow-test-change to override)")
             grouped[split].append(records[doc_id])
             by_split[split].append(doc_id)

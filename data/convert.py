@@ -57,15 +57,6 @@ def records_to_docbin(records: Iterable[dict], nlp, shared_dir=None):
     return docbin
 
 
-def char_tags(text: str, entities: list[dict]) -> list[str | None]:
-    """A BIO tag per character offset where an entity starts or continues (None outside)."""
-    tags: list[str | None] = [None] * len(text)
-    for entity in entities:
-        for i in range(entity["start"], entity["end"]):
-            tags[i] = entity["label"]
-    return tags
-
-
 def align_tags(offsets: list[tuple[int, int]], entities: list[dict]) -> list[int]:
     """BIO tag ids for tokenizer pieces given their character offsets; special tokens get -100."""
     ids: list[int] = []

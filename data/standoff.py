@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from kamerbrief.data.markup import compile_file, render_markup
-from kamerbrief.data.records import read_records, to_standoff
+from kamerbrief.data.records import read_records, stable_hash, to_standoff
 from kamerbrief.errors import RecordError
 from kamerbrief.pipeline.reader import read_corpus_record
 
@@ -23,13 +23,7 @@ def corpus_letter(corpus_file: str | Path, doc_path: str):
 
 
 def standoff_id(record: dict) -> str:
-    return f"{record.get('kind', 'doc')}-{record['id']}-{abs(hash_path(record['path'])) % 10_000:04d}"
-
-
-def hash_path(path: str) -> int:
-    import hashlib
-
-    return int(hashlib.sha256(path.encode()).hexdigest()[:8], 16)
+    return f"{record.get('kind', 'doc')}-{record['id']}-{stable_hash(record['path']) % 10_000:04d}"
 
 
 def export_markup(record: dict, source: str, max_paragraphs: int | None = 40, prefill: bool = False) -> str:

@@ -110,7 +110,7 @@ def data_export_standoff(
 ) -> None:
     """Write corpus documents in the authoring markup for annotation; import them with `data build --standoff-work`."""
     from kamerbrief.data.records import find_shared_dir, read_records
-    from kamerbrief.data.standoff import export_markup
+    from kamerbrief.data.standoff import export_markup, standoff_id
 
     shared = find_shared_dir()
     source = str(corpus.resolve().relative_to(shared.resolve())) if shared and corpus.resolve().is_relative_to(shared.resolve()) else str(corpus)
@@ -120,8 +120,7 @@ def data_export_standoff(
         if paths and record["path"] not in paths:
             continue
         markup = export_markup(record, source, max_paragraphs or None, prefill=prefill)
-        name = markup.split("\n", 2)[1].split(": ", 1)[1]
-        (out_dir / f"{name}.txt").write_text(markup, encoding="utf-8")
+        (out_dir / f"{standoff_id(record)}.txt").write_text(markup, encoding="utf-8")
         n += 1
     typer.echo(f"wrote {n} file(s) to {out_dir}")
 

@@ -68,8 +68,7 @@ def read_corpus_record(record: dict, source: str | None = None) -> Letter:
     """A letter from a ``shared/corpora/*.jsonl.*`` record (``id``, ``kind``, ``title``, ``path``, ``text``).
     Paragraph ``source_start``/``source_end`` index the record's ``text``."""
     meta = {k: record[k] for k in ("kind", "title", "path") if record.get(k)}
-    letter = read_text(record["text"], record["id"], "markdown", source, meta)
-    return letter
+    return read_text(record["text"], record["id"], "markdown", source, meta)
 
 
 LETTER_SUFFIXES = {".txt", ".xml", ".html", ".htm", ".md", ".markdown", ".text"}

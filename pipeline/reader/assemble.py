@@ -46,11 +46,11 @@ def _is_heading(text: str) -> bool:
     if len(text) > 200 or not text[:1].isupper() and not text[:1].isdigit():
         return False
     if HEADING_NUMBER.match(text) and not text.rstrip().endswith((";", ",")):
-        return len(text) <= 200
+        return True
     return not text.rstrip().endswith((".", ":", ";", ",", "?", "!")) and len(text.split()) <= 14
 
 
-def _parse_meta_table(header: str, row: str, meta: dict) -> None:
+def _parse_meta_table(row: str, meta: dict) -> None:
     for cell in (c.strip() for c in row.split("|")):
         if not cell:
             continue
@@ -77,7 +77,7 @@ def _strip_furniture(blocks: list[Block], meta: dict) -> list[Block]:
             while index + skip < len(blocks) and re.fullmatch(r"-{3}(\|-{3})*\|?", blocks[index + skip].text.strip()):
                 skip += 1
             if index + skip < len(blocks):
-                _parse_meta_table(text, blocks[index + skip].text, meta)
+                _parse_meta_table(blocks[index + skip].text, meta)
                 skip += 1
             index += skip
             continue
@@ -136,7 +136,7 @@ def _classify(blocks: list[Block]) -> list[str]:
         if kinds[i]:
             continue
         text = block.text.strip()
-        if BULLET.match(text) and not HEADING_NUMBER.match(text + " ") or BULLET.match(text) and text.endswith((";", ",")):
+        if BULLET.match(text) and (not HEADING_NUMBER.match(text + " ") or text.endswith((";", ","))):
             kinds[i] = "list_item"
         elif _is_heading(text):
             kinds[i] = "heading"

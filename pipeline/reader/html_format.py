@@ -29,8 +29,9 @@ def html_blocks(text: str, path: str = "<html>") -> list[Block]:
         root = lxml.html.document_fromstring(text)
     except (etree.ParserError, ValueError) as err:
         raise MalformedXMLError(f"cannot parse HTML: {err}", path) from None
-    for element in root.iter(*CHROME):
-        element.drop_tree() if element.getparent() is not None else None
+    for element in list(root.iter(*CHROME)):
+        if element.getparent() is not None:
+            element.drop_tree()
     main = next((root.get_element_by_id(i, None) for i in MAIN_IDS if root.get_element_by_id(i, None) is not None), None)
     if main is None:
         main = next(iter(root.iter("main", "article")), None)

@@ -61,8 +61,9 @@ class _Walker:
             self.emit(self.text_of(element), "addressee")
         elif tag == "dagtekening":
             self.emit(self.text_of(element), "date_line")
-            if iso := (element.find(".//datum") is not None and element.find(".//datum").get("isodatum")):
-                self.meta.setdefault("date", iso)
+            datum = element.find(".//datum")
+            if datum is not None and datum.get("isodatum"):
+                self.meta.setdefault("date", datum.get("isodatum"))
         elif tag == "aanhef" and element.getparent() is not None and element.getparent().tag == "brief":
             self.emit(self.text_of(element), "salutation")
         elif tag == "ondertekening":
