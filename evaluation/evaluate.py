@@ -1,0 +1,228 @@
+"""``kamerbrief evaluate``: run a pipeline on gold letters and score it.
+
+Gold mode (default): the gold paragraphs go through the pipeline as they are, so the scores measure
+the model and the rules, not the reader. Raw mode (``from_raw``): the original documents are read and
+segmented by the reader, predicted paragraphs are aligned to gold ones by character overlap in the
+source, and segmentation precision/recall is reported too.
+
+Scoring is in :mod:`kamerbrief.evaluation.metrics` (bootstrap intervals by letter).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from kamerbrief.errors import KamerbriefError
+from kamerbrief.evaluation.metrics import ScoredParagraph, evaluate_items
+
+
+def load_gold(paths, shared_dir=None) -> list[dict]:
+    from kamerbrief.data.records import iter_record_files, read_records, resolve
+
+    records = [resolve(r, shared_dir) for f in iter_record_files(paths) for r in read_records(f)]
+    if not records:
+        raise KamerbriefError(f"no gold records found in {', '.join(map(str, paths))}")
+    return records
+
+
+def _gold_ranges(paragraph: dict) -> list:
+    if "deadline" not in paragraph.get("labels", []):
+        return []
+    out = []
+    for e in paragraph.get("entities", []):
+        if e["label"] == "DATE" and "range" in e:
+            rng = e["range"]
+            out.append(((e["start"], e["end"]), (rng["start"], rng["end"]) if rng else None))
+    return out
+
+
+def scored_paragraph(record: dict, paragraph: dict, doc) -> ScoredParagraph:
+    from kamerbrief.data.sources import annotated_labels
+
+    entity_labels, _ = annotated_labels(record)
+    gold_labels = set(paragraph.get("labels", []))
+    scores = doc._.stance_scores or {}
+    return ScoredParagraph(
+        letter_id=record["id"], text=paragraph["text"], gold_labels=gold_labels, pred_labels=set(doc._.labels or []),
+        # Stance is scored on every gold adoption paragraph, from the stance head, whether or not the
+        # adoption label itself was predicted: it measures the stance head alone.
+        gold_stance=paragraph.get("stance") if "adoption" in gold_labels else None,
+        pred_stance=max(scores, key=scores.get) if scores else None,
+        gold_entities=[(e["start"], e["end"], e["label"]) for e in paragraph.get("entities", [])],
+        pred_entities=[(s.start_char, s.end_char, s.label_) for s in doc.ents],
+        gold_ranges=_gold_ranges(paragraph),
+        pred_ranges={(s.start_char, s.end_char): s._.date_range for s in doc.ents if s.label_ == "DATE"},
+        annotated_entity_labels=set(entity_labels))
+
+
+def predict_gold(nlp, records: list[dict], batch_size: int = 64, progress: bool = True) -> tuple[list[ScoredParagraph], list]:
+    """Run the pipeline over every gold paragraph; returns the scored items and the Docs."""
+    from tqdm import tqdm
+
+    stream = []
+    for record in records:
+        for paragraph in record["paragraphs"]:
+            doc = nlp.make_doc(paragraph["text"])
+            doc._.letter_date = record.get("meta", {}).get("date")
+            doc._.kind = paragraph.get("kind")
+            stream.append((doc, (record, paragraph)))
+    items, docs = [], []
+    for doc, (record, paragraph) in tqdm(nlp.pipe(stream, as_tuples=True, batch_size=batch_size), total=len(stream),
+                                         desc="evaluating", unit=" paragraphs", disable=not progress):
+        items.append(scored_paragraph(record, paragraph, doc))
+        docs.append(doc)
+    return items, docs
+
+
+def normaliser_on_gold_spans(records: list[dict]) -> dict:
+    """The deadline normaliser alone: gold DATE spans with a gold range, normalised in context."""
+    from kamerbrief.pipeline.deadlines import normalise_in_context
+
+    correct = total = 0
+    for record in records:
+        date = record.get("meta", {}).get("date")
+        for paragraph in record["paragraphs"]:
+            text = paragraph["text"]
+            for (start, end), gold in _gold_ranges(paragraph):
+                got = normalise_in_context(text[start:end], preceding_text=text[max(0, start - 40):start],
+                                           following_text=text[end:end + 40], letter_date=date)
+                total += 1
+                correct += (tuple(got) if got else None) == (tuple(gold) if gold else None)
+    return {"correct": correct, "total": total, "accuracy": correct / total if total else None}
+
+
+def evaluate(nlp, records: list[dict], n_bootstrap: int = 1000, seed: int = 0, batch_size: int = 64, progress: bool = True) -> tuple[dict, list, list]:
+    """The full report for one pipeline on gold records, plus the scored items and Docs (for the
+    error browser and comparisons)."""
+    items, docs = predict_gold(nlp, records, batch_size, progress)
+    report = evaluate_items(items, n_bootstrap=n_bootstrap, seed=seed)
+    report["deadlines"]["normaliser_on_gold_spans"] = normaliser_on_gold_spans(records)
+    tagger = nlp.get_pipe("kamerbrief_transformer")
+    report["model"] = {"path": tagger.model_path, "thresholds": tagger.model.config.thresholds,
+                       "pipeline": nlp.pipe_names, "precision": tagger.precision}
+    return report, items, docs
+
+
+def compare(nlp_a, nlp_b, records: list[dict], n_bootstrap: int = 1000, seed: int = 0, batch_size: int = 64, progress: bool = True) -> dict:
+    """Both pipelines on the same gold paragraphs; per metric the paired-bootstrap difference (B - A)."""
+    from kamerbrief.evaluation.metrics import STATISTICS, paired_bootstrap
+
+    items_a, _ = predict_gold(nlp_a, records, batch_size, progress)
+    items_b, _ = predict_gold(nlp_b, records, batch_size, progress)
+    return {name: paired_bootstrap(items_a, items_b, statistic, n=n_bootstrap, seed=seed) for name, statistic in STATISTICS.items()}
+
+
+# -- raw-letter mode -------------------------------------------------------------------------------
+
+def _overlap(a: tuple[int, int], b: tuple[int, int]) -> int:
+    return max(0, min(a[1], b[1]) - max(a[0], b[0]))
+
+
+def align_paragraphs(gold: list[tuple[int, int]], predicted: list[tuple[int, int]]) -> tuple[list[int | None], dict]:
+    """For each gold span the predicted span overlapping it most (or None), and segmentation scores:
+    exact (same span after trimming) and overlap (IoU >= 0.5), precision over predicted paragraphs
+    inside the gold-covered region."""
+    best: list[int | None] = []
+    for g in gold:
+        scores = [(_overlap(g, p), i) for i, p in enumerate(predicted)]
+        top = max(scores, default=(0, None))
+        best.append(top[1] if top[0] > 0 else None)
+    lo, hi = (min(s for s, _ in gold), max(e for _, e in gold)) if gold else (0, 0)
+    inside = [p for p in predicted if _overlap(p, (lo, hi)) > 0]
+
+    def iou(a, b):
+        inter = _overlap(a, b)
+        return inter / (max(a[1], b[1]) - min(a[0], b[0])) if inter else 0.0
+
+    exact_gold = sum(1 for g in gold if g in set(predicted))
+    exact_pred = sum(1 for p in inside if p in set(gold))
+    overlap_gold = sum(1 for g in gold if any(iou(g, p) >= 0.5 for p in predicted))
+    overlap_pred = sum(1 for p in inside if any(iou(p, g) >= 0.5 for g in gold))
+    counts = {"gold": len(gold), "predicted": len(inside), "exact_gold": exact_gold, "exact_pred": exact_pred,
+              "overlap_gold": overlap_gold, "overlap_pred": overlap_pred}
+    return best, counts
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def evaluate_from_raw(nlp, records: list[dict], shared_dir=None, n_bootstrap: int = 1000, seed: int = 0,
+                      batch_size: int = 64, progress: bool = True) -> dict:
+    """Raw mode for standoff gold (whose paragraphs point into the original documents): read each
+    document with the reader, annotate it, align to gold and score."""
+    from kamerbrief.data.records import read_records, source_text
+    from kamerbrief.pipeline.letters import annotate_letters
+    from kamerbrief.pipeline.reader import read_corpus_record
+
+    standoff = [r for r in read_records_standoff(records)]
+    if not standoff:
+        raise KamerbriefError("--from-raw needs standoff gold records (paragraphs with start/end into the original documents)")
+    items: list[ScoredParagraph] = []
+    seg = {"gold": 0, "predicted": 0, "exact_gold": 0, "exact_pred": 0, "overlap_gold": 0, "overlap_pred": 0}
+    for record in standoff:
+        text = source_text(record["source"], record["path"], shared_dir)
+        letter = read_corpus_record({"id": record["id"], "text": text, "path": record["path"]}, record["source"])
+        _, annotated, _ = next(annotate_letters([letter], nlp, batch_size))
+        predicted = [_trim(text, p.source_start, p.source_end) for p in letter.paragraphs]
+        gold_spans = [_trim(text, p["source_start"], p["source_end"]) for p in record["paragraphs"]]
+        best, counts = align_paragraphs(gold_spans, predicted)
+        for key in seg:
+            seg[key] += counts[key]
+        for paragraph, match in zip(record["paragraphs"], best):
+            pred = annotated["paragraphs"][match] if match is not None else {"labels": [], "entities": [], "text": ""}
+            items.append(_raw_item(record, paragraph, pred, letter.paragraphs[match] if match is not None else None))
+    report = evaluate_items(items, n_bootstrap=n_bootstrap, seed=seed)
+
+    def ratio(a, b):
+        return a / b if b else 0.0
+    report["segmentation"] = {
+        **seg, "exact": {"p": ratio(seg["exact_pred"], seg["predicted"]), "r": ratio(seg["exact_gold"], seg["gold"])},
+        "overlap_iou_0.5": {"p": ratio(seg["overlap_pred"], seg["predicted"]), "r": ratio(seg["overlap_gold"], seg["gold"])}}
+    report["mode"] = "from-raw"
+    return report
+
+
+def read_records_standoff(records: list[dict]) -> list[dict]:
+    return [r for r in records if all("source_start" in p for p in r["paragraphs"])]
+
+
+def _raw_item(record: dict, gold: dict, pred: dict, pred_paragraph) -> ScoredParagraph:
+    """Predicted entities are moved into the gold paragraph's coordinates through the source offsets
+    (exact when the reader's paragraph is the same slice of the document; otherwise by finding the
+    entity's text in the gold paragraph)."""
+    from kamerbrief.data.sources import annotated_labels
+
+    entities = []
+    if pred_paragraph is not None:
+        for e in pred["entities"]:
+            surface = pred["text"][e["start"]:e["end"]]
+            guess = pred_paragraph.source_start + e["start"] - gold["source_start"]
+            if gold["text"][guess:guess + len(surface)] == surface:
+                entities.append((guess, guess + len(surface), e["label"]))
+                continue
+            found = gold["text"].find(surface)
+            if found >= 0:
+                entities.append((found, found + len(surface), e["label"]))
+    entity_labels, _ = annotated_labels(record)
+    return ScoredParagraph(
+        letter_id=record["id"], text=gold["text"], gold_labels=set(gold.get("labels", [])), pred_labels=set(pred["labels"]),
+        gold_stance=gold.get("stance") if "adoption" in gold.get("labels", []) else None, pred_stance=pred.get("stance"),
+        gold_entities=[(e["start"], e["end"], e["label"]) for e in gold.get("entities", [])], pred_entities=entities,
+        gold_ranges=_gold_ranges(gold), pred_ranges={}, annotated_entity_labels=set(entity_labels))
+
+
+def write_reports(report: dict, json_path: Path | None = None, markdown_path: Path | None = None) -> None:
+    import json
+
+    from kamerbrief.evaluation.report import markdown_table
+
+    if json_path:
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    if markdown_path:
+        markdown_path.parent.mkdir(parents=True, exist_ok=True)
+        markdown_path.write_text(markdown_table(report) + "\n", encoding="utf-8")

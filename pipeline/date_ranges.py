@@ -1,0 +1,56 @@
+"""The ``kamerbrief_deadlines`` component: a date range on every DATE span, and the deadline of each
+``deadline`` paragraph.
+
+``span._.date_range`` is ``(start, end)`` in ISO dates (inclusive) or None, from
+``kamerbrief.pipeline.deadlines`` resolved against ``doc._.letter_date`` (or the component's
+``default_letter_date``; without either, year-less expressions stay None).
+
+``doc._.deadline`` is the DATE span a ``deadline`` paragraph is about: the one introduced by a
+deadline signal ("uiterlijk", "voor", "binnen", ...) and with a range, preferring ranges that do not
+end before the letter; None when the paragraph has no DATE span.
+"""
+from __future__ import annotations
+
+import re
+
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+
+from kamerbrief.pipeline import extensions  # noqa: F401
+from kamerbrief.pipeline.deadlines import normalise_in_context
+
+DEADLINE_SIGNAL = re.compile(r"\b(uiterlijk|voor|vóór|binnen|tot|uiterst|deadline|einde?|per|in|rond)\s*$", re.IGNORECASE)
+CONTEXT_CHARS = 40
+
+
+class DeadlineResolver:
+    def __init__(self, nlp: Language, name: str, default_letter_date: str):
+        self.name = name
+        self.default_letter_date = default_letter_date or None
+
+    def __call__(self, doc: Doc) -> Doc:
+        letter_date = doc._.letter_date or self.default_letter_date
+        dates = [e for e in doc.ents if e.label_ == "DATE"]
+        for span in dates:
+            text = doc.text
+            span._.date_range = normalise_in_context(
+                span.text, preceding_text=text[max(0, span.start_char - CONTEXT_CHARS):span.start_char],
+                following_text=text[span.end_char:span.end_char + CONTEXT_CHARS], letter_date=letter_date)
+        labels = doc._.labels or []
+        span = self.pick_deadline(doc, dates, letter_date) if "deadline" in labels else None
+        doc._.deadline_chars = (span.start_char, span.end_char) if span is not None else None
+        return doc
+
+    @staticmethod
+    def pick_deadline(doc: Doc, dates: list[Span], letter_date: str | None) -> Span | None:
+        def score(span: Span) -> tuple:
+            before = doc.text[max(0, span.start_char - 20):span.start_char]
+            has_range = span._.date_range is not None
+            future = has_range and (letter_date is None or span._.date_range[1] >= letter_date)
+            return (bool(DEADLINE_SIGNAL.search(before)), has_range, future, -span.start)
+        return max(dates, key=score) if dates else None
+
+
+@Language.factory("kamerbrief_deadlines", default_config={"default_letter_date": ""})
+def make_deadlines(nlp: Language, name: str, default_letter_date: str) -> DeadlineResolver:
+    return DeadlineResolver(nlp, name, default_letter_date)

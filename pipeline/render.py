@@ -1,0 +1,80 @@
+"""HTML views of annotated letters, built with displaCy: entities highlighted inline, paragraph labels
+as coloured margins, the stance and the deadline range beside each paragraph, and the
+recommendation links at the top."""
+from __future__ import annotations
+
+import html
+
+from spacy import displacy
+
+LABEL_COLOURS = {"recommendation": "#e8590c", "adoption": "#2b8a3e", "action": "#1971c2", "deadline": "#ae3ec9"}
+ENTITY_COLOURS = {"ORG": "#ffd8a8", "PER": "#ffc9c9", "LOC": "#b2f2bb", "DATE": "#d0bfff", "REF": "#a5d8ff", "LAW": "#fcc2d7"}
+STYLE = """
+body { font-family: Georgia, serif; max-width: 60em; margin: 2em auto; line-height: 1.5; color: #222; }
+.para { display: flex; margin: 0.6em 0; }
+.margin { display: flex; gap: 2px; width: 2.6em; flex: none; }
+.bar { width: 6px; border-radius: 2px; }
+.body { flex: 1; }
+.body .entities { line-height: 2.2 !important; }
+.tags { font: 0.75em sans-serif; color: #555; margin-top: 0.1em; }
+.kind-heading .body { font-weight: bold; }
+.kind-footnote .body { font-size: 0.85em; color: #444; }
+.legend span, .tag { font: 0.75em sans-serif; padding: 0.1em 0.4em; border-radius: 3px; color: #fff; margin-right: 0.3em; }
+table.links { border-collapse: collapse; font: 0.85em sans-serif; margin: 1em 0; }
+table.links td, table.links th { border: 1px solid #ddd; padding: 0.3em 0.5em; vertical-align: top; }
+"""
+
+
+def entities_html(text: str, entities: list[dict], title: str | None = None) -> str:
+    """displaCy's entity view of one paragraph (manual mode: no spaCy Doc needed)."""
+    ents = [{"start": e["start"], "end": e["end"], "label": e["label"]} for e in sorted(entities, key=lambda e: e["start"])]
+    return displacy.render({"text": text, "ents": ents, "title": title}, style="ent", manual=True, page=False,
+                           options={"colors": ENTITY_COLOURS})
+
+
+def paragraph_html(index: int, paragraph: dict, extra: str = "") -> str:
+    labels = paragraph.get("labels", [])
+    bars = "".join(f'<div class="bar" style="background:{LABEL_COLOURS[l]}" title="{l}"></div>' for l in labels if l in LABEL_COLOURS)
+    tags = [f'<span class="tag" style="background:{LABEL_COLOURS.get(l, "#666")}">{html.escape(l)}</span>' for l in labels]
+    if paragraph.get("stance"):
+        tags.append(f"stance: <b>{html.escape(paragraph['stance'])}</b>")
+    if paragraph.get("deadline"):
+        d = paragraph["deadline"]
+        rng = f"{d['range']['start']} – {d['range']['end']}" if d.get("range") else "no range"
+        tags.append(f"deadline: “{html.escape(d['text'])}” = {rng}")
+    kind = html.escape(paragraph.get("kind") or "body")
+    return (f'<div class="para kind-{kind}" id="p{index}"><div class="margin">{bars}</div><div class="body">'
+            f'{entities_html(paragraph["text"], paragraph.get("entities", []))}'
+            f'<div class="tags">¶{index} · {kind} {" ".join(tags)}{extra}</div></div></div>')
+
+
+def links_html(record: dict) -> str:
+    links = record.get("links") or []
+    if not links:
+        return "<p><i>No recommendations found.</i></p>"
+    rows = []
+    paragraphs = record["paragraphs"]
+    for link in links:
+        rec = paragraphs[link["recommendation"]]["text"]
+        pos = link.get("position")
+        position = (f'<a href="#p{pos["paragraph"]}">¶{pos["paragraph"]}</a> {html.escape(str(pos.get("stance")))}' if pos else "—")
+        actions = ", ".join(f'<a href="#p{a}">¶{a}</a>' for a in link["actions"]) or "—"
+        deadlines = "<br>".join(
+            f'<a href="#p{d["paragraph"]}">¶{d["paragraph"]}</a> “{html.escape(d["text"])}”'
+            + (f' ({d["range"]["start"]} – {d["range"]["end"]})' if d.get("range") else "") for d in link["deadlines"]) or "—"
+        rows.append(f'<tr><td><a href="#p{link["recommendation"]}">¶{link["recommendation"]}</a> {html.escape(rec[:160])}</td>'
+                    f"<td>{position}</td><td>{actions}</td><td>{deadlines}</td></tr>")
+    return ('<table class="links"><tr><th>recommendation</th><th>cabinet position</th><th>actions</th><th>deadlines</th></tr>'
+            + "".join(rows) + "</table>")
+
+
+def letter_html(record: dict) -> str:
+    """A standalone HTML page for one annotated letter record."""
+    meta = record.get("meta", {})
+    title = html.escape(meta.get("title") or record.get("id", "letter"))
+    legend = "".join(f'<span style="background:{c}">{l}</span>' for l, c in LABEL_COLOURS.items())
+    facts = " · ".join(html.escape(f"{k}: {meta[k]}") for k in ("date", "sender", "dossier", "number") if meta.get(k))
+    body = "".join(paragraph_html(i, p) for i, p in enumerate(record["paragraphs"]))
+    return (f"<!DOCTYPE html><html lang=\"nl\"><head><meta charset=\"utf-8\"><title>{title}</title><style>{STYLE}</style></head>"
+            f"<body><h1>{title}</h1><p>{facts}</p><p class=\"legend\">{legend}</p><h2>Recommendations</h2>{links_html(record)}"
+            f"<h2>Letter</h2>{body}</body></html>")

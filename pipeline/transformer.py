@@ -1,0 +1,205 @@
+"""The ``kamerbrief_transformer`` component: the fine-tuned multi-task model inside a spaCy pipeline.
+
+One ``Doc`` is one paragraph. The component sets ``doc.cats`` (a score per paragraph label),
+``doc._.labels`` (the labels at or above the model's per-label thresholds), ``doc._.stance`` and
+``doc._.stance_scores`` (meaningful for ``adoption`` paragraphs) and ``doc.ents``.
+
+Speed: paragraphs are cut into overlapping windows, all windows of a ``pipe`` batch are sorted by
+length and run in sub-batches (little padding), and logits of overlapping pieces are merged back per
+paragraph. ``precision`` picks fp32, bf16 autocast (only worth it on CPUs with AMX/AVX512-BF16) or
+dynamic int8 Linear layers; ``threads`` sets torch's intra-op threads.
+"""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import numpy as np
+from spacy.language import Language
+from spacy.tokens import Doc
+from spacy.util import filter_spans
+
+from kamerbrief.errors import KamerbriefError
+from kamerbrief.pipeline import extensions  # noqa: F401  (registers the Doc/Span extensions)
+from kamerbrief.pipeline.decode import merge_window_logits, sigmoid, softmax, tags_to_spans
+
+MODEL_DIR = "model"  # the Hugging Face folder inside the component's directory of a saved pipeline
+
+
+class ModelLoadError(KamerbriefError):
+    code = "E500"
+
+
+def cpu_supports_bf16() -> bool:
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "amx_bf16" in flags or "avx512_bf16" in flags
+
+
+class TransformerTagger:
+    def __init__(self, nlp: Language, name: str, model: str, batch_size: int, max_length: int, stride: int,
+                 threads: int, precision: str):
+        self.name = name
+        self.model_path = model
+        self.batch_size = batch_size
+        self.max_length = max_length
+        self.stride = stride
+        self.threads = threads
+        self.precision = precision
+        self._model = None
+        self._tokenizer = None
+
+    # -- loading ---------------------------------------------------------------------------------
+    def load(self, path: str | Path | None = None) -> None:
+        import torch
+        from transformers import AutoModel, AutoTokenizer
+
+        from kamerbrief.training.model import KamerbriefModel
+
+        path = Path(path or self.model_path)
+        if not (path / "config.json").is_file():
+            raise ModelLoadError(f"no trained kamerbrief model here (config.json missing)", path)
+        if self.threads:
+            torch.set_num_threads(self.threads)
+        model = AutoModel.from_pretrained(path)
+        if not isinstance(model, KamerbriefModel):
+            raise ModelLoadError(f"{type(model).__name__} is not a kamerbrief model (train one with `kamerbrief train`)", path)
+        model = model.float().eval()
+        if self.precision == "int8":
+            model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+        self._model = model
+        self._tokenizer = AutoTokenizer.from_pretrained(path)
+        self.model_path = str(path)
+
+    @property
+    def model(self):
+        if self._model is None:
+            self.load()
+        return self._model
+
+    @property
+    def tokenizer(self):
+        if self._tokenizer is None:
+            self.load()
+        return self._tokenizer
+
+    @property
+    def use_bf16(self) -> bool:
+        return self.precision == "bf16" or (self.precision == "auto" and cpu_supports_bf16())
+
+    # -- prediction ------------------------------------------------------------------------------
+    def predict(self, texts: list[str]) -> list[dict]:
+        """Per text: ``entities`` (char spans), ``cats`` (scores), ``stance_scores``."""
+        import torch
+
+        model, tokenizer = self.model, self.tokenizer
+        config = model.config
+        if not texts:
+            return []
+        # Never longer than the encoder's positions (a small model may have fewer than max_length).
+        limit = min(self.max_length, getattr(config.encoder_config, "max_position_embeddings", self.max_length))
+        encoded = tokenizer(texts, truncation=True, max_length=limit, stride=min(self.stride, limit // 2),
+                            return_overflowing_tokens=True, return_offsets_mapping=True, return_special_tokens_mask=True)
+        owners = encoded["overflow_to_sample_mapping"]
+        n_windows = len(encoded["input_ids"])
+        order = sorted(range(n_windows), key=lambda w: len(encoded["input_ids"][w]))
+        token_logits: list = [None] * n_windows
+        paragraph_logits = np.zeros((n_windows, len(config.paragraph_labels)), dtype=np.float32)
+        stance_logits = np.zeros((n_windows, len(config.stances)), dtype=np.float32)
+        pad = tokenizer.pad_token_id
+        with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.use_bf16):
+            for b in range(0, n_windows, self.batch_size):
+                batch = order[b:b + self.batch_size]
+                width = max(len(encoded["input_ids"][w]) for w in batch)
+                ids = torch.full((len(batch), width), pad, dtype=torch.long)
+                mask = torch.zeros((len(batch), width), dtype=torch.long)
+                for row, w in enumerate(batch):
+                    seq = encoded["input_ids"][w]
+                    ids[row, :len(seq)] = torch.tensor(seq)
+                    mask[row, :len(seq)] = 1
+                out = model(input_ids=ids, attention_mask=mask)
+                tl = out["token_logits"].float().numpy()
+                pl = out["paragraph_logits"].float().numpy()
+                sl = out["stance_logits"].float().numpy()
+                for row, w in enumerate(batch):
+                    token_logits[w] = tl[row, :len(encoded["input_ids"][w])]
+                    paragraph_logits[w] = pl[row]
+                    stance_logits[w] = sl[row]
+        per_text: dict[int, list[int]] = {}
+        for w, owner in enumerate(owners):
+            per_text.setdefault(owner, []).append(w)
+        results = []
+        for t, text in enumerate(texts):
+            windows = per_text.get(t, [])
+            pieces = []
+            for w in windows:
+                offsets = [(0, 0) if special else tuple(o) for o, special in
+                           zip(encoded["offset_mapping"][w], encoded["special_tokens_mask"][w])]
+                pieces.append((token_logits[w], offsets))
+            logits, offsets = merge_window_logits(pieces)
+            tags = [config.tags[i] for i in logits.argmax(-1)] if len(offsets) else []
+            # A paragraph has a label if any of its windows says so.
+            cats = sigmoid(paragraph_logits[windows]).max(0) if windows else np.zeros(len(config.paragraph_labels))
+            stance = softmax(stance_logits[windows]).mean(0) if windows else np.zeros(len(config.stances))
+            results.append({"entities": tags_to_spans(tags, offsets, text),
+                            "cats": {label: float(cats[i]) for i, label in enumerate(config.paragraph_labels)},
+                            "stance_scores": {s: float(stance[i]) for i, s in enumerate(config.stances)}})
+        return results
+
+    def set_annotations(self, doc: Doc, prediction: dict) -> None:
+        config = self.model.config
+        doc.cats = prediction["cats"]
+        doc._.labels = [label for label in config.paragraph_labels if prediction["cats"][label] >= config.thresholds.get(label, 0.5)]
+        scores = prediction["stance_scores"]
+        doc._.stance_scores = scores
+        doc._.stance = max(scores, key=scores.get) if "adoption" in doc._.labels else None
+        spans = [doc.char_span(e["start"], e["end"], label=e["label"], alignment_mode="expand") for e in prediction["entities"]]
+        doc.ents = filter_spans([s for s in spans if s is not None])
+
+    def __call__(self, doc: Doc) -> Doc:
+        self.set_annotations(doc, self.predict([doc.text])[0])
+        return doc
+
+    def pipe(self, docs: Iterable[Doc], batch_size: int | None = None) -> Iterator[Doc]:
+        batch: list[Doc] = []
+        size = batch_size or self.batch_size
+        for doc in docs:
+            batch.append(doc)
+            if len(batch) >= size:
+                yield from self._run(batch)
+                batch = []
+        if batch:
+            yield from self._run(batch)
+
+    def _run(self, docs: list[Doc]) -> Iterator[Doc]:
+        for doc, prediction in zip(docs, self.predict([d.text for d in docs])):
+            self.set_annotations(doc, prediction)
+            yield doc
+
+    # -- serialisation (spacy.load / nlp.to_disk) ------------------------------------------------
+    def to_disk(self, path, exclude=tuple()) -> None:
+        path = Path(path)
+        target = path / MODEL_DIR
+        target.mkdir(parents=True, exist_ok=True)
+        source = Path(self.model_path)
+        if source.resolve() != target.resolve():
+            for file in source.iterdir():
+                if file.is_file():
+                    shutil.copy2(file, target / file.name)
+
+    def from_disk(self, path, exclude=tuple()):
+        self.model_path = str(Path(path) / MODEL_DIR)
+        self._model = self._tokenizer = None  # loaded on first use
+        return self
+
+
+@Language.factory("kamerbrief_transformer", default_config={
+    "model": "", "batch_size": 64, "max_length": 256, "stride": 64, "threads": 0, "precision": "fp32"})
+def make_transformer(nlp: Language, name: str, model: str, batch_size: int, max_length: int, stride: int,
+                     threads: int, precision: str) -> TransformerTagger:
+    if precision not in {"fp32", "bf16", "int8", "auto"}:
+        raise ModelLoadError(f"precision must be fp32, bf16, int8 or auto, not {precision!r}")
+    return TransformerTagger(nlp, name, model, batch_size, max_length, stride, threads, precision)

@@ -1,0 +1,60 @@
+"""The spaCy pipeline around a tiny trained model: loading, components, windows, the letter level
+and the HTML view."""
+import spacy
+
+from kamerbrief.pipeline.decode import merge_window_logits, tags_to_spans
+
+LONG_TEXT = " ".join(["Het kabinet neemt de aanbeveling van de Nationaal Rapporteur over en zal in Den Haag werken."] * 12)
+
+
+def test_spacy_load_and_kamerbrief_load_give_the_same_pipeline(tiny_pipeline):
+    import kamerbrief
+
+    nlp = spacy.load(tiny_pipeline)
+    assert nlp.pipe_names == ["kamerbrief_transformer", "kamerbrief_rules", "kamerbrief_deadlines"]
+    assert kamerbrief.load(tiny_pipeline).pipe_names == nlp.pipe_names
+    # A bare trained model folder is wrapped in a fresh pipeline too.
+    inner = tiny_pipeline / "kamerbrief_transformer" / "model"
+    assert kamerbrief.load(inner).pipe_names == nlp.pipe_names
+
+
+def test_component_sets_cats_labels_and_entities(tiny_pipeline):
+    nlp = spacy.load(tiny_pipeline)
+    doc = nlp("Zie Kamerstuk 28 638, nr. 185. Het kabinet neemt de aanbeveling over.")
+    assert set(doc.cats) == {"recommendation", "adoption", "action", "deadline"}
+    assert all(0.0 <= v <= 1.0 for v in doc.cats.values())
+    thresholds = nlp.get_pipe("kamerbrief_transformer").model.config.thresholds
+    assert doc._.labels == [l for l in doc.cats if doc.cats[l] >= thresholds[l]]
+    assert set(doc._.stance_scores) == {"adopted", "partial", "rejected", "endorsed"}
+    # The REF rule merges its span whatever the model said (policy: REF rules win).
+    assert "Kamerstuk 28 638, nr. 185" in [e.text for e in doc.ents if e.label_ == "REF"]
+
+
+def test_long_paragraphs_are_windowed_and_merged(tiny_pipeline):
+    nlp = spacy.load(tiny_pipeline, config={"components.kamerbrief_transformer.max_length": 16,
+                                             "components.kamerbrief_transformer.stride": 4})
+    tagger = nlp.get_pipe("kamerbrief_transformer")
+    prediction = tagger.predict([LONG_TEXT, "Kort."])
+    assert len(prediction) == 2
+    for e in prediction[0]["entities"]:
+        assert 0 <= e["start"] < e["end"] <= len(LONG_TEXT) and not LONG_TEXT[e["start"]].isspace()
+    docs = list(nlp.pipe([LONG_TEXT, "Kort.", LONG_TEXT[:200]], batch_size=2))
+    assert [d.text for d in docs] == [LONG_TEXT, "Kort.", LONG_TEXT[:200]]
+
+
+def test_merge_window_logits_keeps_each_piece_once_from_its_most_central_window():
+    import numpy as np
+
+    a = (np.array([[0, 0], [1, 0], [2, 0], [3, 0], [0, 0]], dtype=float), [(0, 0), (0, 3), (4, 7), (8, 11), (0, 0)])
+    b = (np.array([[0, 0], [9, 9], [8, 8], [7, 7], [0, 0]], dtype=float), [(0, 0), (4, 7), (8, 11), (12, 15), (0, 0)])
+    logits, offsets = merge_window_logits([a, b])
+    assert offsets == [(0, 3), (4, 7), (8, 11), (12, 15)]
+    # (4,7) is central in window a (margin 1) and at b's edge (margin 0); (8,11) the reverse.
+    assert logits[:, 0].tolist() == [1, 2, 8, 7]
+
+
+def test_tags_to_spans_is_strict_iob2_and_trims_leading_space():
+    text = "De Nationaal Rapporteur in Den Haag"
+    offsets = [(0, 2), (2, 12), (12, 23), (23, 26), (26, 30), (30, 35)]
+    tags = ["O", "B-ORG", "I-ORG", "O", "I-LOC", "I-LOC"]
+    assert tags_to_spans(tags, offsets, text) == [{"start": 3, "end": 23, "label": "ORG"}]

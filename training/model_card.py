@@ -1,0 +1,84 @@
+"""The model card (``README.md`` in the model folder), generated from what the folder holds: the exact
+training config, the data manifest, dev metrics and, once ``kamerbrief evaluate --card`` has run,
+the held-out test report. Regenerate it rather than edit it, so it stays true."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+LICENCES = {
+    "data/letters": "team-written letters (EUPL-1.2, this repository)",
+    "data/standoff": "standoff annotations of Dutch government circulaires and policy rules (public domain text, Auteurswet art. 11; annotations EUPL-1.2)",
+    "conll2002": "CoNLL-2002 Dutch NER (De Morgen 2000), research use only: a model trained on it inherits that restriction",
+    "enp_NL": "Europeana newspapers NER, CC0",
+}
+
+
+def _fmt(x) -> str:
+    return f"{x:.3f}" if isinstance(x, (int, float)) else str(x)
+
+
+def _licences(manifest: dict) -> list[str]:
+    seen = []
+    for entries in manifest.values():
+        for entry in entries:
+            for key, text in LICENCES.items():
+                if key in entry["path"] and text not in seen:
+                    seen.append(text)
+    return seen
+
+
+def write_model_card(folder: str | Path, config: dict | None = None, metrics: dict | None = None) -> Path:
+    folder = Path(folder)
+    config = config or json.loads((folder / "training_config.json").read_text())
+    metrics = metrics or json.loads((folder / "dev_metrics.json").read_text())
+    manifest = json.loads((folder / "data_manifest.json").read_text()) if (folder / "data_manifest.json").exists() else {}
+    report = json.loads((folder / "test_report.json").read_text()) if (folder / "test_report.json").exists() else None
+    hp = config.get("training", {})
+    name = config.get("name", folder.name)
+    lines = [f"# {name}", "",
+             config.get("description", "A kamerbrief model for Dutch government letters."), "",
+             "## Model", "",
+             f"- Base encoder: `{config.get('base_model')}` ({config.get('base_description', 'see training_config.json')}).",
+             "- Heads: BIO entity tags per piece (" + ", ".join(config.get("entity_labels", ["ORG", "PER", "LOC", "DATE", "REF", "LAW"])) + "), "
+             "multi-label paragraph classes (recommendation, adoption, action, deadline) and the stance of adoption paragraphs.",
+             f"- Weights stored as {config.get('export', {}).get('dtype', 'float32')}; seed {config.get('seed')}; "
+             f"max length {config.get('max_length', 256)} pieces with stride {config.get('stride', 64)}.",
+             f"- Training: lr {hp.get('learning_rate')}, batch {hp.get('batch_size')}, up to {hp.get('epochs')} epochs, "
+             f"early stopping on dev (patience {hp.get('early_stopping_patience', 2)}), bf16 autocast {bool(hp.get('bf16'))}.",
+             f"- Trained in {metrics.get('train_seconds', 0) / 60:.1f} minutes on {metrics.get('train_windows', '?')} windows; "
+             f"epochs run: {_fmt(metrics.get('epochs_run', '?'))}.", "",
+             "## Data", ""]
+    for split, entries in manifest.items():
+        for entry in entries:
+            lines.append(f"- {split}: `{entry['path']}` (sha256 `{entry['sha256'][:16]}...`)")
+    lines += ["", "Licences: " + "; ".join(_licences(manifest)) + "." if manifest else "", "",
+              "## Intended use", "",
+              "Batch annotation of Dutch letters to parliament, circulaires and cabinet responses: finding "
+              "recommendations, the cabinet's position on them, announced actions and deadlines, and the entities "
+              "in them. Check precision on your own held-out letters (`kamerbrief evaluate`) before relying on it.", ""]
+    dev = metrics.get("dev")
+    if dev:
+        lines += ["## Dev scores (during training)", "",
+                  f"Entity strict micro-F1 (pieces, seqeval IOB2): {_fmt(dev['entity_f'])} "
+                  f"(P {_fmt(dev['entity_p'])}, R {_fmt(dev['entity_r'])}); paragraph macro-F1 at the tuned thresholds: "
+                  f"{_fmt(dev['paragraphs']['macro_f'])}; stance accuracy {_fmt(dev['stance_accuracy'])}.", "",
+                  "| label | P | R | F1 | support | threshold |", "|---|---|---|---|---|---|"]
+        for key, rounded in metrics.items():
+            if key.startswith("dev_") and key.endswith("_weights"):
+                lines[-3:-3] = [f"Stored as {key[4:-8]}: the same dev set with the rounded weights gives entity F1 "
+                                f"{_fmt(rounded['entity_f'])}, paragraph macro-F1 {_fmt(rounded['paragraph_macro_f'])}, "
+                                f"stance accuracy {_fmt(rounded['stance_accuracy'])} (the cost of the smaller file).", ""]
+        for label, s in dev["paragraphs"]["per_label"].items():
+            lines.append(f"| {label} | {_fmt(s['p'])} | {_fmt(s['r'])} | {_fmt(s['f'])} | {s['support']} | {metrics.get('thresholds', {}).get(label, 0.5)} |")
+        lines.append("")
+    if report:
+        from kamerbrief.evaluation.report import markdown_summary
+        lines += ["## Held-out test scores", "", markdown_summary(report), ""]
+    lines += ["## Limits", "",
+              "- Trained on letters from a few policy areas; expect lower scores on other registers (speeches, tables, OCR).",
+              "- Deadline ranges come from rules (`kamerbrief.pipeline.deadlines`), not from the model.",
+              "- The corpus is small: per-label scores on rare labels (stance `rejected`, PER) have wide intervals.", ""]
+    path = folder / "README.md"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path

@@ -1,0 +1,229 @@
+"""``kamerbrief train``: a thin script over transformers' Trainer and ``datasets``.
+
+config file (``training/configs/*.json``) -> datasets of paragraph windows -> Trainer with dev
+evaluation each epoch and early stopping -> thresholds tuned on dev -> the model folder: weights,
+tokenizer, the exact config and seed, the data manifest with checksums, dev metrics, a model card.
+"""
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import os
+import platform
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+
+from kamerbrief.errors import KamerbriefError
+
+LABEL_NAMES = ["labels", "cats", "stance"]
+
+
+class TrainingConfigError(KamerbriefError):
+    code = "E400"
+
+
+def load_config(path: str | Path, overrides: dict | None = None) -> dict:
+    path = Path(path)
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as err:
+        raise TrainingConfigError(f"cannot read training config ({err})", path) from None
+    for key, value in (overrides or {}).items():
+        if value is None:
+            continue
+        target = config
+        *parents, leaf = key.split(".")
+        for parent in parents:
+            target = target.setdefault(parent, {})
+        target[leaf] = value
+    for required in ("base_model", "data", "training"):
+        if required not in config:
+            raise TrainingConfigError(f"missing key {required!r}", path)
+    return config
+
+
+def _expand(spec: str, shared_dir) -> Path:
+    if spec.startswith("{shared}/"):
+        if shared_dir is None:
+            raise TrainingConfigError(f"{spec} needs ../shared (or --shared / $KAMERBRIEF_SHARED)")
+        return Path(shared_dir) / spec[len("{shared}/"):]
+    return Path(spec)
+
+
+def load_split(specs: list, shared_dir) -> tuple[list[dict], list[Path]]:
+    """Records for a split from record files (inline or standoff) and named extra sources."""
+    from kamerbrief.data.records import iter_record_files, read_records
+    from kamerbrief.data.sources import conll2002_records, europeana_records
+
+    records, files = [], []
+    for spec in specs:
+        if isinstance(spec, dict):
+            path = _expand(spec["path"], shared_dir)
+            options = {k: v for k, v in spec.items() if k not in ("source", "path")}
+            reader = {"conll2002": conll2002_records, "europeana": europeana_records}.get(spec.get("source"))
+            if reader is None:
+                raise TrainingConfigError(f"unknown data source {spec.get('source')!r} (known: conll2002, europeana)")
+            records.extend(reader(path, **options))
+            files.append(path)
+        else:
+            for file in iter_record_files([_expand(spec, shared_dir)]):
+                records.extend(read_records(file))
+                files.append(file)
+    return records, files
+
+
+def data_manifest(files: dict[str, list[Path]]) -> dict:
+    return {split: [{"path": str(f), "sha256": hashlib.sha256(Path(f).read_bytes()).hexdigest()} for f in paths]
+            for split, paths in files.items()}
+
+
+class Collator:
+    """Pads a batch of windows; the fixed-size fields are stacked."""
+
+    def __init__(self, pad_id: int):
+        self.pad_id = pad_id
+
+    def __call__(self, features: list[dict]) -> dict:
+        import torch
+
+        width = max(len(f["input_ids"]) for f in features)
+        def pad(key, value):
+            return [f[key] + [value] * (width - len(f[key])) for f in features]
+        batch = {"input_ids": torch.tensor(pad("input_ids", self.pad_id)),
+                 "attention_mask": torch.tensor(pad("attention_mask", 0)),
+                 "labels": torch.tensor(pad("labels", -100))}
+        for key in ("cats", "cats_mask", "entity_mask"):
+            batch[key] = torch.tensor([f[key] for f in features], dtype=torch.float)
+        batch["stance"] = torch.tensor([f["stance"] for f in features], dtype=torch.long)
+        return batch
+
+
+def build_datasets(config: dict, tokenizer, shared_dir):
+    from kamerbrief.data.convert import records_to_dataset
+
+    data = config["data"]
+    train_records, train_files = load_split(data["train"], shared_dir)
+    dev_records, dev_files = load_split(data.get("dev", []), shared_dir)
+    if not train_records:
+        raise TrainingConfigError("no training records found")
+    columns = ["input_ids", "attention_mask", "labels", "cats", "cats_mask", "entity_mask", "stance"]
+    kwargs = {"max_length": config.get("max_length", 256), "stride": config.get("stride", 64), "shared_dir": shared_dir}
+    train = records_to_dataset(train_records, tokenizer, **kwargs).select_columns(columns)
+    dev = records_to_dataset(dev_records, tokenizer, **kwargs).select_columns(columns) if dev_records else None
+    return train, dev, {"train": train_files, "dev": dev_files}
+
+
+def train(config: dict, out_dir: str | Path, shared_dir=None, max_steps: int | None = None, progress: bool = True) -> dict:
+    """Train a model as ``config`` says and write it to ``out_dir``. Returns the dev metrics."""
+    import torch
+    from transformers import AutoTokenizer, EarlyStoppingCallback, Trainer, TrainingArguments, set_seed
+
+    from kamerbrief.data.records import find_shared_dir
+    from kamerbrief.training.metrics import best_thresholds, make_compute_metrics, paragraph_scores
+    from kamerbrief.training.model import KamerbriefModel
+    from kamerbrief.pipeline.decode import sigmoid
+
+    out_dir = Path(out_dir)
+    shared_dir = find_shared_dir(shared_dir)
+    hp = config["training"]
+    seed = int(config.get("seed", 13))
+    set_seed(seed)
+    if hp.get("torch_threads"):
+        torch.set_num_threads(int(hp["torch_threads"]))
+    started = time.time()
+
+    tokenizer = AutoTokenizer.from_pretrained(config["base_model"])
+    model = KamerbriefModel.from_base(config["base_model"])
+    if hp.get("freeze_embeddings"):
+        model.encoder.get_input_embeddings().weight.requires_grad_(False)
+    train_set, dev_set, files = build_datasets(config, tokenizer, shared_dir)
+
+    checkpoints = out_dir / "checkpoints"
+    has_dev = dev_set is not None and len(dev_set) > 0
+    args = TrainingArguments(
+        output_dir=str(checkpoints), seed=seed, data_seed=seed,
+        learning_rate=hp.get("learning_rate", 1e-4), per_device_train_batch_size=hp.get("batch_size", 16),
+        per_device_eval_batch_size=hp.get("eval_batch_size", 32), num_train_epochs=hp.get("epochs", 5),
+        max_steps=max_steps if max_steps else -1, warmup_steps=hp.get("warmup_ratio", 0.1),
+        weight_decay=hp.get("weight_decay", 0.01), max_grad_norm=hp.get("max_grad_norm", 1.0),
+        lr_scheduler_type=hp.get("lr_scheduler", "linear"), bf16=bool(hp.get("bf16", False)), use_cpu=not torch.cuda.is_available(),
+        train_sampling_strategy="group_by_length" if hp.get("group_by_length", True) else "random",
+        eval_strategy="epoch" if has_dev and not max_steps else "no", save_strategy="epoch" if has_dev and not max_steps else "no",
+        save_total_limit=1, load_best_model_at_end=has_dev and not max_steps, metric_for_best_model="combined_f",
+        greater_is_better=True, logging_steps=hp.get("logging_steps", 50), report_to=[], label_names=LABEL_NAMES,
+        remove_unused_columns=False, disable_tqdm=not progress, dataloader_num_workers=0, save_only_model=True,
+    )
+    callbacks = [EarlyStoppingCallback(early_stopping_patience=hp.get("early_stopping_patience", 2))] if args.load_best_model_at_end else []
+    trainer = Trainer(model=model, args=args, train_dataset=train_set, eval_dataset=dev_set if has_dev else None,
+                      data_collator=Collator(tokenizer.pad_token_id), compute_metrics=make_compute_metrics(model.config),
+                      callbacks=callbacks)
+    trainer.train()
+
+    metrics: dict = {"train_seconds": round(time.time() - started, 1), "train_windows": len(train_set)}
+    if has_dev:
+        output = trainer.predict(dev_set)
+        paragraph_probs = sigmoid(output.predictions[1])
+        gold_cats = output.label_ids[1]
+        model.config.thresholds = best_thresholds(paragraph_probs, gold_cats, model.config.paragraph_labels)
+        metrics["dev"] = make_compute_metrics(model.config)(output)
+        metrics["dev"]["paragraphs"] = paragraph_scores(paragraph_probs, gold_cats, model.config.paragraph_labels, model.config.thresholds)
+        metrics["dev_windows"] = len(dev_set)
+        dtype = config.get("export", {}).get("dtype", "float32")
+        if dtype != "float32":
+            # The accuracy cost of storing the weights in ``dtype``: dev again with rounded weights.
+            trainer.model = copy.deepcopy(model).to(getattr(torch, dtype)).float()
+            rounded = make_compute_metrics(model.config)(trainer.predict(dev_set))
+            trainer.model = model
+            metrics[f"dev_{dtype}_weights"] = {k: rounded[k] for k in ("entity_f", "paragraph_macro_f", "stance_accuracy")}
+        metrics["thresholds"] = model.config.thresholds
+        metrics["epochs_run"] = trainer.state.epoch
+        metrics["best_checkpoint_metric"] = trainer.state.best_metric
+    save_model(model, tokenizer, out_dir, config, seed, files, metrics, dtype=config.get("export", {}).get("dtype", "float32"))
+    shutil.rmtree(checkpoints, ignore_errors=True)
+    return metrics
+
+
+METADATA_FILES = ("training_config.json", "data_manifest.json", "dev_metrics.json")
+
+
+def save_model(model, tokenizer, out_dir: Path, config: dict, seed: int, files: dict, metrics: dict, dtype: str = "float32") -> None:
+    """Weights (in ``dtype``) and tokenizer, with the exact config, data manifest and metrics, then
+    packaged as a spaCy pipeline folder with its model card."""
+    import tempfile
+
+    import torch
+    import transformers
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=out_dir) as staging:
+        staging = Path(staging)
+        to_save = copy.deepcopy(model).to(getattr(torch, dtype))
+        to_save.save_pretrained(staging)
+        tokenizer.save_pretrained(staging)
+        environment = {"python": platform.python_version(), "torch": torch.__version__,
+                       "transformers": transformers.__version__, "threads": torch.get_num_threads()}
+        (staging / "training_config.json").write_text(json.dumps({**config, "seed": seed, "weights_dtype": dtype,
+                                                                  "environment": environment}, indent=2, ensure_ascii=False) + "\n")
+        (staging / "data_manifest.json").write_text(json.dumps(data_manifest(files), indent=2) + "\n")
+        (staging / "dev_metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+        package_model(staging, out_dir)
+
+
+def package_model(model_dir: str | Path, out_dir: str | Path) -> Path:
+    """A trained model folder -> a spaCy pipeline folder (``spacy.load``-able) with the training
+    metadata and the model card at its top level."""
+    from kamerbrief.pipeline.nlp import build_pipeline, save_pipeline
+    from kamerbrief.training.model_card import write_model_card
+
+    model_dir, out_dir = Path(model_dir), Path(out_dir)
+    config = json.loads((model_dir / "training_config.json").read_text()) if (model_dir / "training_config.json").exists() else {}
+    save_pipeline(build_pipeline(model_dir), out_dir, meta={"description": config.get("description", "kamerbrief pipeline")})
+    for name in METADATA_FILES:
+        if (model_dir / name).exists():
+            shutil.copy2(model_dir / name, out_dir / name)
+    write_model_card(out_dir)
+    return out_dir
