@@ -33,8 +33,10 @@ def trained(tmp_path_factory, tiny_base):
 
 def test_training_writes_a_complete_model_folder(trained):
     out, metrics, config = trained
-    for name in ("config.json", "model.safetensors", "tokenizer.json", "training_config.json", "data_manifest.json",
-                 "dev_metrics.json", "README.md"):
+    # A spaCy pipeline folder: the trained model inside its component, the metadata and card on top.
+    for name in ("config.cfg", "meta.json", "training_config.json", "data_manifest.json", "dev_metrics.json", "README.md",
+                 "kamerbrief_transformer/model/config.json", "kamerbrief_transformer/model/model.safetensors",
+                 "kamerbrief_transformer/model/tokenizer.json"):
         assert (out / name).is_file(), name
     saved = json.loads((out / "training_config.json").read_text())
     assert saved["seed"] == 7 and saved["base_model"] == config["base_model"]
@@ -53,11 +55,11 @@ def test_trained_model_reloads_in_float16_with_its_thresholds(trained):
     from kamerbrief.training.model import KamerbriefModel
 
     out, metrics, _ = trained
-    model = AutoModel.from_pretrained(out)
+    model = AutoModel.from_pretrained(out / "kamerbrief_transformer" / "model")
     assert isinstance(model, KamerbriefModel)
     assert model.token_head.weight.dtype == torch.float16
     assert model.config.thresholds == metrics["thresholds"]
-    tokenizer = AutoTokenizer.from_pretrained(out)
+    tokenizer = AutoTokenizer.from_pretrained(out / "kamerbrief_transformer" / "model")
     batch = tokenizer(["Het kabinet neemt de aanbeveling over."], return_tensors="pt")
     output = model.float()(**batch)
     assert output["token_logits"].shape[-1] == len(model.config.tags)

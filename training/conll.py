@@ -106,6 +106,8 @@ def main(argv=None) -> dict:
     data = {name: encode(sents, tokenizer, config.get("max_length", 128)) for name, sents in splits.items()}
     model = AutoModelForTokenClassification.from_pretrained(
         config["base_model"], num_labels=len(LABELS), id2label=dict(enumerate(LABELS)), label2id={l: i for i, l in enumerate(LABELS)})
+    if hp.get("freeze_embeddings"):
+        model.get_input_embeddings().weight.requires_grad_(False)
     out = Path(args.out)
     training_args = TrainingArguments(
         output_dir=str(out / "checkpoints"), seed=config.get("seed", 13), learning_rate=hp["learning_rate"],

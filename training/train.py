@@ -117,6 +117,24 @@ def build_datasets(config: dict, tokenizer, shared_dir):
     return train, dev, {"train": train_files, "dev": dev_files}
 
 
+def make_optimizer(model, hp: dict):
+    """AdamW with the heads on their own (higher) learning rate: the new heads start from nothing while
+    the encoder only needs nudging, and one rate for both either leaves the heads crawling or shakes the
+    encoder loose. No weight decay on biases and LayerNorm weights."""
+    import torch
+
+    groups: dict[tuple[bool, bool], list] = {}
+    for name, param in model.named_parameters():
+        if not param.requires_grad:
+            continue
+        head = not name.startswith("encoder.")
+        decay = param.ndim > 1
+        groups.setdefault((head, decay), []).append(param)
+    lr, head_lr = hp.get("learning_rate", 1e-4), hp.get("head_learning_rate", hp.get("learning_rate", 1e-4))
+    return torch.optim.AdamW([{"params": params, "lr": head_lr if head else lr, "weight_decay": hp.get("weight_decay", 0.01) if decay else 0.0}
+                              for (head, decay), params in groups.items()])
+
+
 def train(config: dict, out_dir: str | Path, shared_dir=None, max_steps: int | None = None, progress: bool = True) -> dict:
     """Train a model as ``config`` says and write it to ``out_dir``. Returns the dev metrics."""
     import torch
@@ -160,7 +178,7 @@ def train(config: dict, out_dir: str | Path, shared_dir=None, max_steps: int | N
     callbacks = [EarlyStoppingCallback(early_stopping_patience=hp.get("early_stopping_patience", 2))] if args.load_best_model_at_end else []
     trainer = Trainer(model=model, args=args, train_dataset=train_set, eval_dataset=dev_set if has_dev else None,
                       data_collator=Collator(tokenizer.pad_token_id), compute_metrics=make_compute_metrics(model.config),
-                      callbacks=callbacks)
+                      callbacks=callbacks, optimizers=(make_optimizer(model, hp), None))
     trainer.train()
 
     metrics: dict = {"train_seconds": round(time.time() - started, 1), "train_windows": len(train_set)}
