@@ -59,7 +59,13 @@ def load(name_or_path: str | Path | None = None, **transformer_config):
         path = REPO_MODELS / str(name_or_path)
     if (path / "config.cfg").is_file():
         overrides = {f"components.kamerbrief_transformer.{k}": v for k, v in transformer_config.items()}
-        return spacy.load(path, config=overrides)
+        nlp = spacy.load(path, config=overrides)
+        # Seen twice in this session: the component kept the training-time path from config.cfg, as if
+        # its from_disk had not run. Point it at the saved copy explicitly (cause not yet found).
+        tagger = nlp.get_pipe("kamerbrief_transformer")
+        if not (Path(tagger.model_path) / "config.json").is_file():
+            tagger.from_disk(path / "kamerbrief_transformer")
+        return nlp
     if (path / "config.json").is_file():
         return build_pipeline(path, **transformer_config)
     raise KamerbriefError("no kamerbrief pipeline or model here (expected config.cfg or config.json); "
