@@ -39,6 +39,9 @@ def build_pipeline(model_dir: str | Path, rules: bool = True, **transformer_conf
 
 def save_pipeline(nlp, out_dir: str | Path, meta: dict | None = None) -> Path:
     out_dir = Path(out_dir)
+    # The weights are copied into the folder (``kamerbrief_transformer/model``) and found from there on
+    # load; config.cfg must not keep the path they came from, which may be a deleted staging folder.
+    nlp.get_pipe_config("kamerbrief_transformer")["model"] = ""
     nlp.meta.update({"name": out_dir.name.replace("-", "_"), "version": "0.1.0", "lang": "nl",
                      "description": "kamerbrief pipeline: entities, paragraph labels, stance, deadlines",
                      "requirements": ["kamerbrief"], **(meta or {})})
@@ -59,13 +62,7 @@ def load(name_or_path: str | Path | None = None, **transformer_config):
         path = REPO_MODELS / str(name_or_path)
     if (path / "config.cfg").is_file():
         overrides = {f"components.kamerbrief_transformer.{k}": v for k, v in transformer_config.items()}
-        nlp = spacy.load(path, config=overrides)
-        # Seen twice in this session: the component kept the training-time path from config.cfg, as if
-        # its from_disk had not run. Point it at the saved copy explicitly (cause not yet found).
-        tagger = nlp.get_pipe("kamerbrief_transformer")
-        if not (Path(tagger.model_path) / "config.json").is_file():
-            tagger.from_disk(path / "kamerbrief_transformer")
-        return nlp
+        return spacy.load(path, config=overrides)
     if (path / "config.json").is_file():
         return build_pipeline(path, **transformer_config)
     raise KamerbriefError("no kamerbrief pipeline or model here (expected config.cfg or config.json); "

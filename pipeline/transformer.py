@@ -59,6 +59,9 @@ class TransformerTagger:
 
         from kamerbrief.training.model import KamerbriefModel
 
+        if not (path or self.model_path):
+            raise ModelLoadError("the component has no model: give `model` (a trained model folder) or load a "
+                                 "saved pipeline folder, whose weights are in kamerbrief_transformer/model")
         path = Path(path or self.model_path)
         if not (path / "config.json").is_file():
             raise ModelLoadError(f"no trained kamerbrief model here (config.json missing)", path)

@@ -58,3 +58,32 @@ def test_tags_to_spans_is_strict_iob2_and_trims_leading_space():
     offsets = [(0, 2), (2, 12), (12, 23), (23, 26), (26, 30), (30, 35)]
     tags = ["O", "B-ORG", "I-ORG", "O", "I-LOC", "I-LOC"]
     assert tags_to_spans(tags, offsets, text) == [{"start": 3, "end": 23, "label": "ORG"}]
+
+
+def test_a_saved_pipeline_is_self_contained_and_moves_with_its_folder(tiny_pipeline, tmp_path):
+    """config.cfg keeps no path to where the weights came from (a training staging folder that is
+    deleted afterwards): the copy inside the folder is used wherever the folder goes."""
+    import shutil
+
+    import kamerbrief
+
+    assert 'model = ""' in (tiny_pipeline / "config.cfg").read_text()
+    moved = shutil.copytree(tiny_pipeline, tmp_path / "moved")
+    nlp = kamerbrief.load(moved)
+    tagger = nlp.get_pipe("kamerbrief_transformer")
+    assert nlp("Het kabinet neemt de aanbeveling over.").cats
+    assert tagger.model_path == str(moved / "kamerbrief_transformer" / "model")
+
+
+def test_a_component_without_a_model_says_so(tmp_path):
+    import pytest
+
+    from kamerbrief.pipeline.transformer import ModelLoadError
+
+    nlp = spacy.blank("nl")
+    nlp.add_pipe("kamerbrief_transformer")
+    with pytest.raises(ModelLoadError, match="no model"):
+        nlp("Tekst.")
+    nlp.get_pipe("kamerbrief_transformer").model_path = str(tmp_path)
+    with pytest.raises(ModelLoadError, match=str(tmp_path)):
+        nlp("Tekst.")
