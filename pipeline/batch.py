@@ -144,6 +144,8 @@ class Writers:
                 rows.append({"input": item.key, "letter_id": record["id"], "letter_date": record["meta"].get("date"),
                              "paragraph": index, "kind": p["kind"], "text": p["text"], "labels": p["labels"],
                              "stance": p.get("stance"), "scores": json.dumps(p["scores"]),
+                             "deadline_due_start": ((p.get("deadline") or {}).get("due") or {}).get("start"),
+                             "deadline_due_end": ((p.get("deadline") or {}).get("due") or {}).get("end"),
                              "entities": [{"start": e["start"], "end": e["end"], "label": e["label"],
                                            "text": p["text"][e["start"]:e["end"]],
                                            "range_start": (e.get("range") or {}).get("start"),

@@ -7,7 +7,8 @@
 
 ``doc._.deadline`` is the DATE span a ``deadline`` paragraph is about: the one introduced by a
 deadline signal ("uiterlijk", "voor", "binnen", ...) and with a range, preferring ranges that do not
-end before the letter; None when the paragraph has no DATE span.
+end before the letter; None when the paragraph has no DATE span. ``doc._.deadline_due`` is the period
+in which it falls due (``kamerbrief.pipeline.deadlines.due_period``).
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from kamerbrief.pipeline import extensions  # noqa: F401
-from kamerbrief.pipeline.deadlines import normalise_in_context
+from kamerbrief.pipeline.deadlines import due_period, normalise_in_context
 
 DEADLINE_SIGNAL = re.compile(r"\b(uiterlijk|voor|vóór|binnen|tot|uiterst|deadline|einde?|per|in|rond)\s*$", re.IGNORECASE)
 CONTEXT_CHARS = 40
@@ -39,6 +40,8 @@ class DeadlineResolver:
         labels = doc._.labels or []
         span = self.pick_deadline(doc, dates, letter_date) if "deadline" in labels else None
         doc._.deadline_chars = (span.start_char, span.end_char) if span is not None else None
+        doc._.deadline_due = (due_period(span.text, span._.date_range, doc.text[max(0, span.start_char - CONTEXT_CHARS):span.start_char],
+                                         letter_date) if span is not None else None)
         return doc
 
     @staticmethod

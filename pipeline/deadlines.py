@@ -797,3 +797,36 @@ def normalise_in_context(span_text: str, preceding_text: str, letter_date: date 
     if kind and pair:
         return _iso(split_year(kind.group("kind").lower(), int(pair.group("first")), pair.group("last")))
     return normalise_date(span_text, ref)
+
+
+# --------------------------------------------------------------------------------------------------
+# The due-by period of a deadline: the signal word applied to the range
+# --------------------------------------------------------------------------------------------------
+# ANNOTATION.md keeps the signal word out of a DATE span's range: "voor het zomerreces van 2021" has the
+# range of the recess itself. What a reader of a deadline wants is the period in which the thing is due,
+# so the deadline of a paragraph also gets ``due``: "voor X" / "vóór X" / "tot X" end the day before X
+# starts ("voor eind 2021" and "voor het einde van ..." mean by the end of that period, so they end with
+# it); "uiterlijk X", "in X", "binnen X" and no signal end when X ends. A due period starts at the
+# letter's date when the signal says "before" and the letter is known, otherwise where X starts.
+BEFORE_SIGNAL = re.compile(r"\b(?:ruim\s+|ruimschoots\s+|nog\s+|(?:uiterlijk|in ieder geval|ten minste|zeker)\s+)?(?:voor|vóór|tot)\s*$",
+                           re.IGNORECASE)
+UP_TO_AND_INCLUDING = re.compile(r"\btot\s+en\s+met\s*$", re.IGNORECASE)
+END_OF_PERIOD = re.compile(r"^(?:het\s+)?eind(?:e)?\b", re.IGNORECASE)
+
+
+def due_period(span_text: str, date_range: tuple[str, str] | None, preceding_text: str,
+               letter_date: date | str | None) -> tuple[str, str] | None:
+    """The inclusive ISO period in which a deadline falls due, from the span's ``date_range`` and the
+    signal word before it; None without a range."""
+    if date_range is None:
+        return None
+    start, end = date.fromisoformat(date_range[0]), date.fromisoformat(date_range[1])
+    preceding = re.sub(r"\s+", " ", preceding_text)
+    ref = as_date(letter_date)
+    if BEFORE_SIGNAL.search(preceding) and not UP_TO_AND_INCLUDING.search(preceding):
+        if not END_OF_PERIOD.match(span_text.strip()):
+            end = start - timedelta(days=1)
+        start = ref if ref is not None and ref <= end else start
+        if end < start:
+            return None
+    return start.isoformat(), end.isoformat()

@@ -6,12 +6,14 @@
 - ``doc._.kind``: the reader's paragraph kind (heading, body, list_item, ...);
 - ``doc._.deadline``: for ``deadline`` paragraphs, the DATE span that states the deadline (a getter over
   ``doc._.deadline_chars``, its character offsets, which is what is stored so DocBins serialise);
+- ``doc._.deadline_due``: ``(start, end)`` ISO dates, the period in which that deadline falls due (the
+  span's range with its signal word applied: "voor het zomerreces van 2021" ends on 2021-07-01);
 - ``span._.date_range``: for DATE spans, ``(start, end)`` ISO dates inclusive, or None.
 """
 from spacy.tokens import Doc, Span
 
 for _name, _default in (("labels", None), ("stance", None), ("stance_scores", None), ("letter_date", None),
-                        ("kind", None), ("deadline_chars", None)):
+                        ("kind", None), ("deadline_chars", None), ("deadline_due", None)):
     if not Doc.has_extension(_name):
         Doc.set_extension(_name, default=_default)
 

@@ -38,7 +38,8 @@ def paragraph_record(doc: Doc, kind: str) -> dict:
         span = doc._.deadline
         record["deadline"] = {"start": span.start_char, "end": span.end_char, "text": span.text,
                               "range": ({"start": span._.date_range[0], "end": span._.date_range[1]}
-                                        if span._.date_range else None)}
+                                        if span._.date_range else None),
+                              "due": {"start": doc._.deadline_due[0], "end": doc._.deadline_due[1]} if doc._.deadline_due else None}
     return record
 
 

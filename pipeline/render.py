@@ -41,7 +41,8 @@ def paragraph_html(index: int, paragraph: dict, extra: str = "") -> str:
     if paragraph.get("deadline"):
         d = paragraph["deadline"]
         rng = f"{d['range']['start']} – {d['range']['end']}" if d.get("range") else "no range"
-        tags.append(f"deadline: “{html.escape(d['text'])}” = {rng}")
+        due = f"; due {d['due']['start']} – {d['due']['end']}" if d.get("due") else ""
+        tags.append(f"deadline: “{html.escape(d['text'])}” = {rng}{due}")
     kind = html.escape(paragraph.get("kind") or "body")
     return (f'<div class="para kind-{kind}" id="p{index}"><div class="margin">{bars}</div><div class="body">'
             f'{entities_html(paragraph["text"], paragraph.get("entities", []))}'
@@ -61,7 +62,7 @@ def links_html(record: dict) -> str:
         actions = ", ".join(f'<a href="#p{a}">¶{a}</a>' for a in link["actions"]) or "—"
         deadlines = "<br>".join(
             f'<a href="#p{d["paragraph"]}">¶{d["paragraph"]}</a> “{html.escape(d["text"])}”'
-            + (f' ({d["range"]["start"]} – {d["range"]["end"]})' if d.get("range") else "") for d in link["deadlines"]) or "—"
+            + (f' (due {d["due"]["start"]} – {d["due"]["end"]})' if d.get("due") else "") for d in link["deadlines"]) or "—"
         rows.append(f'<tr><td><a href="#p{link["recommendation"]}">¶{link["recommendation"]}</a> {html.escape(rec[:160])}</td>'
                     f"<td>{position}</td><td>{actions}</td><td>{deadlines}</td></tr>")
     return ('<table class="links"><tr><th>recommendation</th><th>cabinet position</th><th>actions</th><th>deadlines</th></tr>'

@@ -32,6 +32,17 @@ def test_case(theme, case):
     assert found == _expected(case), case.get("note", "")
 
 
+DUE_CASES = [c for _, c in CASES if "due" in c]
+
+
+@pytest.mark.parametrize("case", DUE_CASES, ids=[f"{c['preceding'].strip()[-12:]} {c['text'][:30]}" for c in DUE_CASES])
+def test_due_period_applies_the_signal_word(case):
+    from kamerbrief.pipeline.deadlines import due_period
+
+    expected = None if case["due"] is None else tuple(case["due"])
+    assert due_period(case["text"], _expected(case), case["preceding"], case["letter_date"]) == expected, case.get("note", "")
+
+
 def test_there_are_enough_cases():
     assert len(CASE_FILES) >= 5 and len(CASES) >= 80
 

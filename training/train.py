@@ -20,6 +20,8 @@ import numpy as np
 from kamerbrief.errors import KamerbriefError
 
 LABEL_NAMES = ["labels", "cats", "stance"]
+# config ``training.sampling`` -> the Trainer's own strategy ("bucketed" is ours and bypasses it)
+SAMPLING = {"bucketed": "random", "random": "random", "group_by_length": "group_by_length"}
 
 
 class TrainingConfigError(KamerbriefError):
@@ -117,6 +119,68 @@ def build_datasets(config: dict, tokenizer, shared_dir):
     return train, dev, {"train": train_files, "dev": dev_files}
 
 
+class BucketedRandomSampler:
+    """Random batches of similar length: each epoch the windows are shuffled, cut into chunks of
+    ``bucket_batches`` batches, sorted by length within a chunk and split into batches, and the batches
+    are shuffled again. Padding (which costs as much CPU as real pieces) drops from about 2.4x to
+    about 1.1x of the real pieces, while a batch still mixes letters and label mixes. transformers'
+    ``group_by_length`` sorts 50 batches at a time and serves them longest first; runs with it on this
+    corpus did not learn (training/README.md)."""
+
+    def __init__(self, lengths: list[int], batch_size: int, bucket_batches: int = 8, seed: int = 13):
+        self.lengths = np.asarray(lengths)
+        self.batch_size = batch_size
+        self.bucket = batch_size * bucket_batches
+        self.seed = seed
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = int(epoch)
+
+    def __len__(self) -> int:
+        return len(self.lengths)
+
+    def batches(self) -> list[list[int]]:
+        rng = np.random.default_rng(self.seed + self.epoch)
+        order = rng.permutation(len(self.lengths))
+        batches = []
+        for start in range(0, len(order), self.bucket):
+            chunk = order[start:start + self.bucket]
+            chunk = chunk[np.argsort(self.lengths[chunk], kind="stable")]
+            batches.extend(chunk[i:i + self.batch_size].tolist() for i in range(0, len(chunk), self.batch_size))
+        return [batches[i] for i in rng.permutation(len(batches))]
+
+    def __iter__(self):
+        # The Trainer's DataLoader cuts this flat order into batches of ``batch_size`` again; only the
+        # last batch of a chunk can be short, so a few batches straddle two chunks, which is harmless.
+        return iter([i for batch in self.batches() for i in batch])
+
+
+def _kamerbrief_trainer():
+    from transformers import Trainer
+
+    class KamerbriefTrainer(Trainer):
+        """The Trainer with ``sampling = "bucketed"`` (see :class:`BucketedRandomSampler`)."""
+
+        def __init__(self, *args, sampling: str = "bucketed", bucket_batches: int = 8, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.sampling, self.bucket_batches = sampling, bucket_batches
+
+        def _get_train_sampler(self, train_dataset=None):
+            dataset = train_dataset if train_dataset is not None else self.train_dataset
+            if self.sampling != "bucketed":
+                return super()._get_train_sampler(train_dataset)
+            return BucketedRandomSampler([len(ids) for ids in dataset["input_ids"]], self.args.train_batch_size,
+                                         self.bucket_batches, self.args.data_seed or self.args.seed)
+
+    return KamerbriefTrainer
+
+
+def by_length(dataset):
+    """Evaluation order does not change the metrics; sorted windows waste almost no padding."""
+    return dataset.select(np.argsort([len(ids) for ids in dataset["input_ids"]], kind="stable"))
+
+
 def make_optimizer(model, hp: dict):
     """AdamW with the heads on their own (higher) learning rate: the new heads start from nothing while
     the encoder only needs nudging, and one rate for both either leaves the heads crawling or shakes the
@@ -138,7 +202,7 @@ def make_optimizer(model, hp: dict):
 def train(config: dict, out_dir: str | Path, shared_dir=None, max_steps: int | None = None, progress: bool = True) -> dict:
     """Train a model as ``config`` says and write it to ``out_dir``. Returns the dev metrics."""
     import torch
-    from transformers import AutoTokenizer, EarlyStoppingCallback, Trainer, TrainingArguments, set_seed
+    from transformers import AutoTokenizer, EarlyStoppingCallback, TrainingArguments, set_seed
 
     from kamerbrief.data.records import find_shared_dir
     from kamerbrief.training.metrics import best_thresholds, make_compute_metrics, paragraph_scores
@@ -159,6 +223,10 @@ def train(config: dict, out_dir: str | Path, shared_dir=None, max_steps: int | N
     if hp.get("freeze_embeddings"):
         model.encoder.get_input_embeddings().weight.requires_grad_(False)
     train_set, dev_set, files = build_datasets(config, tokenizer, shared_dir)
+    dev_set = by_length(dev_set) if dev_set is not None else None
+    sampling = hp.get("sampling", "bucketed")
+    if sampling not in SAMPLING:
+        raise TrainingConfigError(f"training.sampling must be one of {sorted(SAMPLING)}, not {sampling!r}")
 
     checkpoints = out_dir / "checkpoints"
     has_dev = dev_set is not None and len(dev_set) > 0
@@ -169,14 +237,14 @@ def train(config: dict, out_dir: str | Path, shared_dir=None, max_steps: int | N
         max_steps=max_steps if max_steps else -1, warmup_steps=hp.get("warmup_ratio", 0.1),
         weight_decay=hp.get("weight_decay", 0.01), max_grad_norm=hp.get("max_grad_norm", 1.0),
         lr_scheduler_type=hp.get("lr_scheduler", "linear"), bf16=bool(hp.get("bf16", False)), use_cpu=not torch.cuda.is_available(),
-        train_sampling_strategy="group_by_length" if hp.get("group_by_length", True) else "random",
+        train_sampling_strategy=SAMPLING[sampling],
         eval_strategy="epoch" if has_dev and not max_steps else "no", save_strategy="epoch" if has_dev and not max_steps else "no",
         save_total_limit=1, load_best_model_at_end=has_dev and not max_steps, metric_for_best_model="combined_f",
         greater_is_better=True, logging_steps=hp.get("logging_steps", 50), report_to=[], label_names=LABEL_NAMES,
         remove_unused_columns=False, disable_tqdm=not progress, dataloader_num_workers=0, save_only_model=True,
     )
     callbacks = [EarlyStoppingCallback(early_stopping_patience=hp.get("early_stopping_patience", 2))] if args.load_best_model_at_end else []
-    trainer = Trainer(model=model, args=args, train_dataset=train_set, eval_dataset=dev_set if has_dev else None,
+    trainer = _kamerbrief_trainer()(sampling=sampling, bucket_batches=int(hp.get("bucket_batches", 8)), model=model, args=args, train_dataset=train_set, eval_dataset=dev_set if has_dev else None,
                       data_collator=Collator(tokenizer.pad_token_id), compute_metrics=make_compute_metrics(model.config),
                       callbacks=callbacks, optimizers=(make_optimizer(model, hp), None))
     trainer.train()
