@@ -7,8 +7,10 @@ follow it and their deadlines, all within its section.
 
 Section rule: a recommendation's scope runs from its paragraph to the next heading or the next
 recommendation paragraph, whichever comes first; when the recommendation is itself a heading
-("Aanbeveling 2. ..."), the scope runs to the next heading. Footnotes and the signature are outside
-every scope.
+("Aanbeveling 2. ..."), the scope runs to the next heading, and a body paragraph inside it that is
+also labelled ``recommendation`` (it quotes or answers the heading's recommendation: "in reactie op de
+aanbeveling ...") belongs to that section instead of opening a link of its own. Footnotes and the
+signature are outside every scope and open none.
 """
 from __future__ import annotations
 
@@ -46,8 +48,12 @@ def paragraph_record(doc: Doc, kind: str) -> dict:
 def link_recommendations(paragraphs: list[dict]) -> list[dict]:
     """recommendation -> cabinet position -> actions -> deadlines, per the section rule above."""
     links = []
+    in_heading_section = False
     for i, paragraph in enumerate(paragraphs):
-        if "recommendation" not in paragraph["labels"]:
+        if paragraph["kind"] == "heading" or paragraph["kind"] in OUTSIDE_SCOPE:
+            in_heading_section = paragraph["kind"] == "heading" and "recommendation" in paragraph["labels"]
+        if "recommendation" not in paragraph["labels"] or paragraph["kind"] in OUTSIDE_SCOPE \
+                or (in_heading_section and paragraph["kind"] != "heading"):
             continue
         scope = [i]
         for j in range(i + 1, len(paragraphs)):

@@ -25,19 +25,20 @@ def test_links_stay_within_the_recommendation_section():
         _p("body", ["adoption"], stance="adopted"),                          # 2
         _p("body", ["action", "deadline"], deadline={"start": 0, "end": 1, "text": "eind 2021", "range": None}),  # 3
         _p("heading", ["recommendation"]),                                   # 4: next section
-        _p("body", ["recommendation", "adoption"], stance="rejected"),      # 5: inside section 4 (heading scope)
+        _p("body", ["recommendation", "adoption"], stance="rejected"),      # 5: answers heading 4, no link of its own
         _p("body", ["action"]),                                              # 6
         _p("heading", []),                                                   # 7
         _p("body", ["recommendation"]),                                      # 8: body rec, scope ends at next rec
         _p("body", ["action"]),                                              # 9
         _p("body", ["recommendation"]),                                      # 10
         _p("footnote", ["action"]),                                          # 11: outside every scope
+        _p("footnote", ["recommendation"]),                                  # 12: opens no link
     ]
     links = {l["recommendation"]: l for l in link_recommendations(paragraphs)}
-    assert sorted(links) == [1, 4, 5, 8, 10]
+    assert sorted(links) == [1, 4, 8, 10]
     assert links[1]["position"] == {"paragraph": 2, "stance": "adopted"}
     assert links[1]["actions"] == [3] and links[1]["deadlines"][0]["paragraph"] == 3
-    assert links[4]["position"]["stance"] == "rejected" and links[4]["actions"] == [6]
+    assert links[4]["position"] == {"paragraph": 5, "stance": "rejected"} and links[4]["actions"] == [6]
     assert links[8]["actions"] == [9] and links[8]["position"] is None
     assert links[10]["actions"] == []
 
