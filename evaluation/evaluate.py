@@ -97,7 +97,7 @@ def evaluate(nlp, records: list[dict], n_bootstrap: int = 1000, seed: int = 0, b
     report = evaluate_items(items, n_bootstrap=n_bootstrap, seed=seed)
     report["deadlines"]["normaliser_on_gold_spans"] = normaliser_on_gold_spans(records)
     tagger = nlp.get_pipe("kamerbrief_transformer")
-    report["model"] = {"path": tagger.model_path, "thresholds": tagger.model.config.thresholds,
+    report["model"] = {"path": tagger.model_path, "thresholds": tagger.hf_model.config.thresholds,
                        "pipeline": nlp.pipe_names, "precision": tagger.precision}
     return report, items, docs
 

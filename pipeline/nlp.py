@@ -73,7 +73,7 @@ def model_info(nlp) -> dict:
     """The trained model's own description (training config, thresholds) from a loaded pipeline."""
     tagger = nlp.get_pipe("kamerbrief_transformer")
     path = Path(tagger.model_path)
-    info = {"path": str(path), "thresholds": tagger.model.config.thresholds}
+    info = {"path": str(path), "thresholds": tagger.hf_model.config.thresholds}
     if (path / "training_config.json").is_file():
         info["training_config"] = json.loads((path / "training_config.json").read_text())
     return info

@@ -77,14 +77,20 @@ class TransformerTagger:
         self._tokenizer = AutoTokenizer.from_pretrained(path)
         self.model_path = str(path)
 
+    # Loaded on first use, and deliberately not named ``model``: spaCy checks every component against
+    # its ``ListenedToComponent`` protocol with ``hasattr(component, "model")`` while it builds the
+    # pipeline from config.cfg, before ``from_disk`` has pointed the component at its weights. A lazy
+    # ``model`` property loaded from the config's path right then (a stale path, or none), and
+    # whether the check reached ``model`` depended on set order, i.e. on PYTHONHASHSEED: the
+    # intermittent E500 of earlier versions.
     @property
-    def model(self):
+    def hf_model(self):
         if self._model is None:
             self.load()
         return self._model
 
     @property
-    def tokenizer(self):
+    def hf_tokenizer(self):
         if self._tokenizer is None:
             self.load()
         return self._tokenizer
@@ -98,7 +104,7 @@ class TransformerTagger:
         """Per text: ``entities`` (char spans), ``cats`` (scores), ``stance_scores``."""
         import torch
 
-        model, tokenizer = self.model, self.tokenizer
+        model, tokenizer = self.hf_model, self.hf_tokenizer
         config = model.config
         if not texts:
             return []
@@ -153,7 +159,7 @@ class TransformerTagger:
         return results
 
     def set_annotations(self, doc: Doc, prediction: dict) -> None:
-        config = self.model.config
+        config = self.hf_model.config
         doc.cats = prediction["cats"]
         doc._.labels = [label for label in config.paragraph_labels if prediction["cats"][label] >= config.thresholds.get(label, 0.5)]
         scores = prediction["stance_scores"]
