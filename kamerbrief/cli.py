@@ -186,16 +186,21 @@ def evaluate(
     n_bootstrap: int = typer.Option(1000, help="Bootstrap resamples (by letter)."),
     seed: int = typer.Option(0, help="Bootstrap seed."),
     batch_size: int = typer.Option(64, help="Paragraphs per model batch."),
+    precision: str = typer.Option("fp32", help="fp32, bf16, int8 or auto. With --compare, a model may name its own: --compare M --compare M@int8 measures what int8 costs."),
     shared: Optional[Path] = typer.Option(None, help="The shared/ folder that standoff records point into."),
 ) -> None:
     """Score a model on held-out gold letters: paragraph labels, entities (seqeval strict IOB2, exact
     and partial spans), stance and deadline ranges, with 95% bootstrap intervals resampled by letter."""
     from kamerbrief.evaluation import evaluate as ev
     from kamerbrief.evaluation.report import compare_table, format_table
+    from kamerbrief.pipeline.transformer import PRECISIONS
     from kamerbrief.pipeline.nlp import load
 
     def pipeline(name):
-        nlp = load(name, batch_size=batch_size)
+        name, chosen = name, precision
+        if name and "@" in name and name.rsplit("@", 1)[1] in PRECISIONS:
+            name, chosen = name.rsplit("@", 1)
+        nlp = load(name, batch_size=batch_size, precision=chosen)
         if no_rules and "kamerbrief_rules" in nlp.pipe_names:
             nlp.remove_pipe("kamerbrief_rules")
         return nlp

@@ -24,6 +24,7 @@ from kamerbrief.errors import KamerbriefError
 from kamerbrief.pipeline import extensions  # noqa: F401  (registers the Doc/Span extensions)
 from kamerbrief.pipeline.decode import merge_window_logits, sigmoid, softmax, tags_to_spans
 
+PRECISIONS = ("fp32", "bf16", "int8", "auto")
 MODEL_DIR = "model"  # the Hugging Face folder inside the component's directory of a saved pipeline
 
 
@@ -209,6 +210,6 @@ class TransformerTagger:
     "model": "", "batch_size": 64, "max_length": 256, "stride": 64, "threads": 0, "precision": "fp32"})
 def make_transformer(nlp: Language, name: str, model: str, batch_size: int, max_length: int, stride: int,
                      threads: int, precision: str) -> TransformerTagger:
-    if precision not in {"fp32", "bf16", "int8", "auto"}:
+    if precision not in PRECISIONS:
         raise ModelLoadError(f"precision must be fp32, bf16, int8 or auto, not {precision!r}")
     return TransformerTagger(nlp, name, model, batch_size, max_length, stride, threads, precision)

@@ -63,3 +63,14 @@ def test_align_paragraphs_counts_exact_and_overlap_matches():
     assert counts["predicted"] == 4 and counts["exact_gold"] == 2 and counts["exact_pred"] == 2
     # (12, 20) has IoU 8/18 with (12, 30): below 0.5; (21, 30) 9/18 = 0.5.
     assert counts["overlap_gold"] == 3 and counts["overlap_pred"] == 3
+
+
+def test_compare_can_pit_a_model_against_its_own_int8_version(tiny_pipeline, tmp_path):
+    from kamerbrief.cli import app
+
+    gold = write_jsonl(tmp_path / "gold.jsonl", TINY_RECORDS)
+    result = CliRunner().invoke(app, ["evaluate", "--data", str(gold), "--compare", str(tiny_pipeline),
+                                      "--compare", f"{tiny_pipeline}@int8", "--n-bootstrap", "20", "--json", str(tmp_path / "c.json")])
+    assert result.exit_code == 0, result.output
+    assert f"B = {tiny_pipeline}@int8" in result.output
+    assert "paragraph_macro_f" in json.loads((tmp_path / "c.json").read_text())
