@@ -78,7 +78,9 @@ def write_model_card(folder: str | Path, config: dict | None = None, metrics: di
     lines += ["## Limits", "",
               "- Trained on letters from a few policy areas; expect lower scores on other registers (speeches, tables, OCR).",
               "- Deadline ranges come from rules (`kamerbrief.pipeline.deadlines`), not from the model.",
-              "- The corpus is small: per-label scores on rare labels (stance `rejected`, PER) have wide intervals.", ""]
+              "- The corpus is small: per-label scores on rare labels (stance `rejected`, PER) have wide intervals.",
+              "- `precision=\"int8\"` (dynamic int8 Linear layers) runs faster and scores lower; measure the cost on your "
+              "letters with `kamerbrief evaluate --compare MODEL --compare MODEL@int8`.", ""]
     path = folder / "README.md"
     path.write_text("\n".join(lines), encoding="utf-8")
     return path
