@@ -104,3 +104,15 @@ def test_loading_does_not_depend_on_the_hash_seed(tiny_pipeline, hash_seed):
                             env={**os.environ, "PYTHONHASHSEED": hash_seed}, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "recommendation" in result.stdout
+
+
+def test_sub_batches_cap_windows_and_padded_positions():
+    from kamerbrief.pipeline.transformer import TransformerTagger
+
+    tagger = TransformerTagger(None, "t", "", batch_size=3, max_length=256, stride=64, threads=0, precision="fp32", batch_tokens=100)
+    lengths = [5, 6, 7, 8, 40, 45, 90, 256]
+    batches = list(tagger.sub_batches(list(range(len(lengths))), lengths))
+    assert [i for b in batches for i in b] == list(range(len(lengths)))
+    assert batches == [[0, 1, 2], [3, 4], [5], [6], [7]]
+    # every batch but a single over-long window stays within the budget
+    assert all(len(b) * max(lengths[i] for i in b) <= 100 or len(b) == 1 for b in batches)
