@@ -37,7 +37,7 @@ bench: $(BIN)/.installed
 base: $(BIN)/.installed
 	$(BIN)/kamerbrief base export $(BASE)
 
-# Retrain the default model from the base (about 45 minutes on 2 cores).
+# Retrain the default model from the base (about 55 minutes on 2 cores).
 train: $(BIN)/.installed
 	test -d $(BASE) || $(BIN)/kamerbrief base export $(BASE)
 	$(BIN)/kamerbrief train --config training/configs/kamerbrief-nl-e5s.json --out $(MODEL)
