@@ -24,6 +24,11 @@ DEADLINE_SIGNAL = re.compile(r"\b(uiterlijk|voor|vóór|binnen|tot|uiterst|deadl
 CONTEXT_CHARS = 40
 
 
+def preceding(span: Span) -> str:
+    """The paragraph text just before a span: where its signal word ("voor", "binnen") stands."""
+    return span.doc.text[max(0, span.start_char - CONTEXT_CHARS):span.start_char]
+
+
 class DeadlineResolver:
     def __init__(self, nlp: Language, name: str, default_letter_date: str):
         self.name = name
@@ -33,15 +38,13 @@ class DeadlineResolver:
         letter_date = doc._.letter_date or self.default_letter_date
         dates = [e for e in doc.ents if e.label_ == "DATE"]
         for span in dates:
-            text = doc.text
             span._.date_range = normalise_in_context(
-                span.text, preceding_text=text[max(0, span.start_char - CONTEXT_CHARS):span.start_char],
-                following_text=text[span.end_char:span.end_char + CONTEXT_CHARS], letter_date=letter_date)
+                span.text, preceding_text=preceding(span),
+                following_text=doc.text[span.end_char:span.end_char + CONTEXT_CHARS], letter_date=letter_date)
         labels = doc._.labels or []
         span = self.pick_deadline(doc, dates, letter_date) if "deadline" in labels else None
         doc._.deadline_chars = (span.start_char, span.end_char) if span is not None else None
-        doc._.deadline_due = (due_period(span.text, span._.date_range, doc.text[max(0, span.start_char - CONTEXT_CHARS):span.start_char],
-                                         letter_date) if span is not None else None)
+        doc._.deadline_due = due_period(span.text, span._.date_range, preceding(span), letter_date) if span is not None else None
         return doc
 
     @staticmethod

@@ -116,14 +116,15 @@ class TransformerTagger:
                             return_overflowing_tokens=True, return_offsets_mapping=True, return_special_tokens_mask=True)
         owners = encoded["overflow_to_sample_mapping"]
         n_windows = len(encoded["input_ids"])
-        order = sorted(range(n_windows), key=lambda w: len(encoded["input_ids"][w]))
+        lengths = [len(ids) for ids in encoded["input_ids"]]
+        order = sorted(range(n_windows), key=lengths.__getitem__)
         token_logits: list = [None] * n_windows
         paragraph_logits = np.zeros((n_windows, len(config.paragraph_labels)), dtype=np.float32)
         stance_logits = np.zeros((n_windows, len(config.stances)), dtype=np.float32)
         pad = tokenizer.pad_token_id
         with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.use_bf16):
-            for batch in self.sub_batches(order, [len(ids) for ids in encoded["input_ids"]]):
-                width = max(len(encoded["input_ids"][w]) for w in batch)
+            for batch in self.sub_batches(order, lengths):
+                width = lengths[batch[-1]]  # ascending order: the last window is the longest
                 ids = torch.full((len(batch), width), pad, dtype=torch.long)
                 mask = torch.zeros((len(batch), width), dtype=torch.long)
                 for row, w in enumerate(batch):
@@ -135,7 +136,7 @@ class TransformerTagger:
                 pl = out["paragraph_logits"].float().numpy()
                 sl = out["stance_logits"].float().numpy()
                 for row, w in enumerate(batch):
-                    token_logits[w] = tl[row, :len(encoded["input_ids"][w])]
+                    token_logits[w] = tl[row, :lengths[w]]
                     paragraph_logits[w] = pl[row]
                     stance_logits[w] = sl[row]
         per_text: dict[int, list[int]] = {}

@@ -151,8 +151,9 @@ class BucketedRandomSampler:
         return [batches[i] for i in rng.permutation(len(batches))]
 
     def __iter__(self):
-        # The Trainer's DataLoader cuts this flat order into batches of ``batch_size`` again; only the
-        # last batch of a chunk can be short, so a few batches straddle two chunks, which is harmless.
+        # The Trainer's DataLoader cuts this flat order into batches of ``batch_size`` again. Chunks are
+        # whole batches, so only the corpus's last batch is short, and only the batches after it in the
+        # shuffled order straddle two of ours, which is harmless.
         return iter([i for batch in self.batches() for i in batch])
 
 
