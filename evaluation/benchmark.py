@@ -62,8 +62,10 @@ def time_pipeline(nlp, letters: list, runs: int, batch_size: int) -> dict:
             "words_per_second": round(words / median, 1)}
 
 
-def run_benchmark(corpus, model=None, max_words: int = 20000, runs: int = 3, batch_size: int = 64, threads: int = 0,
+def run_benchmark(corpus, models=(None,), max_words: int = 20000, runs: int = 3, batch_size: int = 64, threads: int = 0,
                   precisions: tuple[str, ...] = ("fp32",), compare_bert_base: bool = True) -> dict:
+    """Time each model (None: the default) at each precision, then the BERT-base-sized pipeline built
+    around the first model's tokenizer and heads, all on the same letters in this one process."""
     import torch
 
     from kamerbrief.pipeline.nlp import load
@@ -71,35 +73,46 @@ def run_benchmark(corpus, model=None, max_words: int = 20000, runs: int = 3, bat
     if threads:
         torch.set_num_threads(threads)
     letters = sample_letters(corpus, max_words)
-    results: dict = {"corpus": str(corpus), "letters": len(letters), "threads": torch.get_num_threads(), "pipelines": {}}
-    for precision in precisions:
-        nlp = load(model, batch_size=batch_size, precision=precision, threads=threads)
-        results["model"] = nlp.get_pipe("kamerbrief_transformer").model_path
-        results["pipelines"][f"default ({precision})"] = time_pipeline(nlp, letters, runs, batch_size)
-        del nlp
+    results: dict = {"corpus": str(corpus), "letters": len(letters), "threads": torch.get_num_threads(), "models": {},
+                     "pipelines": {}}
+    first_model_dir = None
+    for model in models:
+        for precision in precisions:
+            nlp = load(model, batch_size=batch_size, precision=precision, threads=threads)
+            model_dir = Path(nlp.get_pipe("kamerbrief_transformer").model_path)
+            name = pipeline_name(model_dir)
+            results["models"][name] = str(model_dir)
+            first_model_dir = first_model_dir or model_dir
+            results["pipelines"][f"{name} ({precision})"] = time_pipeline(nlp, letters, runs, batch_size)
+            del nlp
     if compare_bert_base:
         with tempfile.TemporaryDirectory() as tmp:
-            nlp = load(model)
-            folder = bert_base_sized(nlp.get_pipe("kamerbrief_transformer").model_path, tmp)
+            folder = bert_base_sized(first_model_dir, tmp)
             for precision in precisions:
                 base_nlp = load(folder, batch_size=batch_size, precision=precision, threads=threads)
-                results["pipelines"][f"BERT-base-sized ({precision})"] = time_pipeline(base_nlp, letters, runs, batch_size)
+                results["pipelines"][f"{BERT_BASE} ({precision})"] = time_pipeline(base_nlp, letters, runs, batch_size)
     results["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     return results
 
 
+BERT_BASE = "BERT-base-sized"
+
+
+def pipeline_name(model_dir: Path) -> str:
+    """The pipeline folder's name (``models/X/kamerbrief_transformer/model`` -> X)."""
+    return model_dir.parent.parent.name if model_dir.parent.name == "kamerbrief_transformer" else model_dir.name
+
+
 def format_benchmark(results: dict) -> str:
     lines = [f"corpus: {results['corpus']} ({results['letters']} letters), torch threads {results['threads']}",
-             f"{'pipeline':<28} {'words':>8} {'median s':>9} {'words/s':>9}"]
+             f"{'pipeline':<34} {'words':>8} {'median s':>9} {'words/s':>9}"]
     for name, r in results["pipelines"].items():
-        lines.append(f"{name:<28} {r['words']:>8} {r['median_seconds']:>9.2f} {r['words_per_second']:>9,.0f}")
-    names = list(results["pipelines"])
-    default = [n for n in names if n.startswith("default")]
-    base = [n for n in names if n.startswith("BERT-base")]
-    if default and base:
-        best = max(default, key=lambda n: results["pipelines"][n]["words_per_second"])
-        best_base = max(base, key=lambda n: results["pipelines"][n]["words_per_second"])
-        ratio = results["pipelines"][best]["words_per_second"] / results["pipelines"][best_base]["words_per_second"]
-        lines.append(f"speed-up of {best} over {best_base}: {ratio:.1f}x")
+        lines.append(f"{name:<34} {r['words']:>8} {r['median_seconds']:>9.2f} {r['words_per_second']:>9,.0f}")
+    # Each pipeline against the BERT-base-sized one at the same precision.
+    for name, r in results["pipelines"].items():
+        precision = name.rsplit(" (", 1)[1]
+        base = results["pipelines"].get(f"{BERT_BASE} ({precision}")
+        if base and not name.startswith(BERT_BASE):
+            lines.append(f"speed-up of {name} over {BERT_BASE} ({precision}: {r['words_per_second'] / base['words_per_second']:.1f}x")
     lines.append(f"peak RSS: {results['peak_rss_mb']:.0f} MB")
     return "\n".join(lines)

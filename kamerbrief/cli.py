@@ -131,7 +131,7 @@ def data_export_standoff(
 def annotate(
     paths: List[Path] = typer.Argument(..., help="Letter files, directories (recursive), or JSONL collections (.jsonl/.jsonl.gz/.jsonl.xz)."),
     out: Path = typer.Option(..., "--out", "-o", help="Output folder (annotations.jsonl, errors.jsonl, and the formats asked for)."),
-    model: Optional[str] = typer.Option(None, help="Pipeline or trained model folder (default: models/kamerbrief-nl-e5s or $KAMERBRIEF_MODEL)."),
+    model: Optional[str] = typer.Option(None, help="Pipeline or trained model folder, or a name under models/ (kamerbrief-nl-e5s-l4: the fast model). Default: models/kamerbrief-nl-e5s or $KAMERBRIEF_MODEL."),
     fmt: List[str] = typer.Option(["jsonl"], "--format", help="Output formats: jsonl (always), parquet, docbin. Repeat to add more."),
     html: Optional[bool] = typer.Option(None, "--html/--no-html", help="Write a displaCy HTML report per letter (default: on for up to 50 letters)."),
     resume: bool = typer.Option(False, help="Go on with a run in the same output folder, skipping letters already done or failed."),
@@ -175,7 +175,7 @@ def annotate(
 @app.command()
 def evaluate(
     data: List[Path] = typer.Option(..., "--data", help="Gold record files or folders (inline or standoff ANNOTATION.md records)."),
-    model: Optional[str] = typer.Option(None, help="Pipeline or trained model folder (default model if omitted)."),
+    model: Optional[str] = typer.Option(None, help="Pipeline or trained model folder, or a name under models/ (default model if omitted)."),
     compare: Optional[List[str]] = typer.Option(None, "--compare", help="Two models A and B (repeat: --compare A --compare B): paired-bootstrap differences B - A."),
     json_out: Optional[Path] = typer.Option(None, "--json", help="Write the report as JSON."),
     markdown_out: Optional[Path] = typer.Option(None, "--markdown", help="Write the report as Markdown tables."),
@@ -245,7 +245,7 @@ def evaluate(
 @app.command()
 def benchmark(
     corpus: Path = typer.Argument(None, help="Letters to time on: files, a directory or a JSONL collection (default: ../shared/corpora/circulaires.jsonl.gz)."),
-    model: Optional[str] = typer.Option(None, help="Pipeline or trained model folder (default model if omitted)."),
+    model: List[str] = typer.Option([], help="Pipeline or trained model folder, or a name under models/ (repeat to time several side by side; default model if omitted)."),
     max_words: int = typer.Option(20000, help="Take letters from the start of the corpus until this many words."),
     runs: int = typer.Option(3, help="Timed runs per pipeline; the median is reported."),
     batch_size: int = typer.Option(64, help="Paragraphs per model batch."),
@@ -265,7 +265,7 @@ def benchmark(
             _fail("no corpus given and ../shared not found")
         corpus = shared / "corpora" / "circulaires.jsonl.gz"
     try:
-        results = run_benchmark(corpus, model, max_words=max_words, runs=runs, batch_size=batch_size, threads=threads,
+        results = run_benchmark(corpus, tuple(model) or (None,), max_words=max_words, runs=runs, batch_size=batch_size, threads=threads,
                                 precisions=tuple(precision), compare_bert_base=compare)
     except KamerbriefError as err:
         _fail(f"error: {err}")

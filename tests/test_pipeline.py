@@ -116,3 +116,19 @@ def test_sub_batches_cap_windows_and_padded_positions():
     assert batches == [[0, 1, 2], [3, 4], [5], [6], [7]]
     # every batch but a single over-long window stays within the budget
     assert all(len(b) * max(lengths[i] for i in b) <= 100 or len(b) == 1 for b in batches)
+
+
+def test_int8_quantises_every_linear_layer_per_output_channel(tiny_pipeline):
+    import torch
+
+    import kamerbrief
+
+    fp32 = kamerbrief.load(tiny_pipeline, precision="fp32")
+    int8 = kamerbrief.load(tiny_pipeline, precision="int8")
+    model = int8.get_pipe("kamerbrief_transformer").hf_model
+    quantized = [m for m in model.modules() if isinstance(m, torch.ao.nn.quantized.dynamic.Linear)]
+    assert quantized and not any(type(m) is torch.nn.Linear for m in model.modules())
+    assert all(m.weight().qscheme() == torch.per_channel_affine for m in quantized)
+    text = "Het kabinet neemt de aanbeveling over en zal voor 1 juli 2021 een wet indienen."
+    a, b = fp32(text).cats, int8(text).cats
+    assert max(abs(a[label] - b[label]) for label in a) < 0.05

@@ -132,3 +132,64 @@ def test_bucketed_sampler_is_a_seeded_permutation_of_similar_length_batches():
     shuffled = list(range(200))
     random.Random(0).shuffle(shuffled)
     assert padded(first) < 0.8 * padded(shuffled)
+
+
+def test_a_student_keeps_the_bottom_layers_and_the_heads_of_a_trained_model(trained, tmp_path):
+    """Training from a trained pipeline folder with ``keep_layers`` starts from its lower layers and
+    its heads, and packages a smaller pipeline that loads and runs."""
+    from kamerbrief.pipeline.nlp import load
+    from kamerbrief.training.model import KamerbriefModel
+    from kamerbrief.training.train import TrainingConfigError, resolve_base, train
+
+    teacher_dir, _, config = trained
+    teacher = KamerbriefModel.from_pretrained(teacher_dir / "kamerbrief_transformer" / "model", dtype=torch.float32)
+    student = KamerbriefModel.from_base(resolve_base(str(teacher_dir)), keep_layers=1)
+    assert len(student.encoder.encoder.layer) == 1 and student.config.encoder["num_hidden_layers"] == 1
+    assert torch.equal(student.token_head.weight, teacher.token_head.weight)
+    assert torch.equal(student.encoder.encoder.layer[0].output.dense.weight, teacher.encoder.encoder.layer[0].output.dense.weight)
+    assert student.config.thresholds == teacher.config.thresholds
+
+    student_config = {**config, "base_model": str(teacher_dir), "keep_layers": 1}
+    out = tmp_path / "student"
+    train(student_config, out, max_steps=2, progress=False)
+    nlp = load(out)
+    assert nlp.get_pipe("kamerbrief_transformer").hf_model.config.encoder["num_hidden_layers"] == 1
+    doc = nlp("Het kabinet neemt de aanbeveling over.")
+    assert set(doc.cats) == {"recommendation", "adoption", "action", "deadline"}
+
+    with pytest.raises(TrainingConfigError, match="keep_layers must be between 1 and 2"):
+        train({**config, "keep_layers": 3}, tmp_path / "bad", max_steps=1, progress=False)
+
+
+def test_distillation_loss_is_smallest_when_the_student_agrees_with_the_teacher():
+    from kamerbrief.training.model import distillation_loss
+
+    torch.manual_seed(0)
+    teacher = {"token_logits": torch.randn(2, 5, 13), "paragraph_logits": torch.randn(2, 4), "stance_logits": torch.randn(2, 5)}
+    mask = torch.tensor([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]])
+    same = distillation_loss(teacher, teacher, mask)
+    # KL terms vanish; what is left is the entropy of the teacher's paragraph probabilities.
+    p = torch.sigmoid(teacher["paragraph_logits"])
+    entropy = -(p * p.log() + (1 - p) * (1 - p).log()).mean()
+    assert same.item() == pytest.approx(entropy.item(), abs=1e-5)
+    other = {k: v + torch.randn_like(v) for k, v in teacher.items()}
+    assert distillation_loss(other, teacher, mask).item() > same.item() + 0.1
+    # Padded pieces do not count.
+    padded_only = {**teacher, "token_logits": teacher["token_logits"].clone()}
+    padded_only["token_logits"][0, 3:] += 5.0
+    assert distillation_loss(padded_only, teacher, mask).item() == pytest.approx(same.item(), abs=1e-5)
+
+
+def test_a_student_distils_from_a_teacher(trained, tmp_path):
+    from kamerbrief.training.train import TrainingConfigError, train
+
+    teacher_dir, _, config = trained
+    student_config = {**config, "base_model": str(teacher_dir), "keep_layers": 1,
+                      "distill": {"teacher": str(teacher_dir), "alpha": 0.7, "temperature": 2.0}}
+    metrics = train(student_config, tmp_path / "student", max_steps=3, progress=False)
+    assert metrics["train_windows"] > 0
+    saved = json.loads((tmp_path / "student" / "training_config.json").read_text())
+    assert saved["distill"]["teacher"] == str(teacher_dir)
+
+    with pytest.raises(TrainingConfigError, match="distill.teacher is not a trained kamerbrief model"):
+        train({**student_config, "distill": {"teacher": str(tmp_path / "nowhere")}}, tmp_path / "bad", max_steps=1, progress=False)

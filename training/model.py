@@ -89,12 +89,35 @@ class KamerbriefModel(PreTrainedModel):
             nn.init.zeros_(module.bias)
 
     @classmethod
-    def from_base(cls, base: str, **config_kwargs) -> "KamerbriefModel":
-        """New heads on a pretrained encoder: a local folder or a Hugging Face Hub name."""
-        encoder = AutoModel.from_pretrained(base, **_no_pooler(AutoConfig.from_pretrained(base).model_type))
-        encoder_dict = encoder.config.to_dict()
-        config = KamerbriefConfig(encoder=encoder_dict, **config_kwargs)
-        return cls(config, encoder=encoder)
+    def from_base(cls, base: str, keep_layers: int | None = None, **config_kwargs) -> "KamerbriefModel":
+        """The model training starts from.
+
+        ``base`` is a pretrained encoder (a local folder or a Hugging Face Hub name), which gets new
+        heads, or a trained kamerbrief model, which is trained further with its own heads.
+        ``keep_layers`` keeps only the bottom layers of the encoder: a smaller, faster student that
+        starts from what the full model learned (the top layers matter least; Sajjad et al. 2023,
+        "On the effect of dropping layers of pre-trained transformer models").
+        """
+        base_config = AutoConfig.from_pretrained(base)
+        if base_config.model_type == KamerbriefConfig.model_type:
+            model = cls.from_pretrained(base, dtype=torch.float32)
+        else:
+            encoder = AutoModel.from_pretrained(base, **_no_pooler(base_config.model_type))
+            model = cls(KamerbriefConfig(encoder=encoder.config.to_dict(), **config_kwargs), encoder=encoder)
+        if keep_layers:
+            model.keep_bottom_layers(keep_layers)
+        return model
+
+    def keep_bottom_layers(self, n: int) -> None:
+        """Drop every encoder layer above the ``n``-th (BERT, RoBERTa and XLM-R layouts)."""
+        layers = getattr(getattr(self.encoder, "encoder", None), "layer", None)
+        if not isinstance(layers, nn.ModuleList):
+            raise ValueError(f"cannot find the layer list of a {self.encoder.config.model_type} encoder to drop layers from")
+        if not 1 <= n <= len(layers):
+            raise ValueError(f"keep_layers must be between 1 and {len(layers)}, not {n}")
+        self.encoder.encoder.layer = layers[:n]
+        self.encoder.config.num_hidden_layers = n
+        self.config.encoder = {**self.config.encoder, "num_hidden_layers": n}
 
     def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, labels=None, cats=None, cats_mask=None,
                 entity_mask=None, stance=None, **_):
@@ -131,6 +154,25 @@ class KamerbriefModel(PreTrainedModel):
         log_allowed = torch.logsumexp(logits.masked_fill(~allowed, float("-inf")), dim=-1)
         nll = (log_z - log_allowed)[valid]
         return nll.mean() if nll.numel() else logits.sum() * 0.0
+
+
+def distillation_loss(student: dict, teacher: dict, attention_mask: torch.Tensor, temperature: float = 2.0) -> torch.Tensor:
+    """How far a student's three heads are from a teacher's on the same windows (Hinton et al. 2015):
+    KL divergence of the temperature-softened tag and stance distributions (scaled by ``T**2`` so its
+    gradients keep their size) plus BCE against the teacher's paragraph-label probabilities. Every
+    piece counts, including those of labels a source does not annotate: the teacher has an opinion there."""
+    t = temperature
+    valid = attention_mask.bool()
+    kl = nn.functional.kl_div(nn.functional.log_softmax(student["token_logits"].float() / t, -1),
+                              nn.functional.log_softmax(teacher["token_logits"].float() / t, -1),
+                              log_target=True, reduction="none").sum(-1)
+    token = kl[valid].mean() * t * t
+    paragraph = nn.functional.binary_cross_entropy_with_logits(student["paragraph_logits"].float(),
+                                                               torch.sigmoid(teacher["paragraph_logits"].float()))
+    stance = nn.functional.kl_div(nn.functional.log_softmax(student["stance_logits"].float() / t, -1),
+                                  nn.functional.log_softmax(teacher["stance_logits"].float() / t, -1),
+                                  log_target=True, reduction="batchmean") * t * t
+    return token + paragraph + stance
 
 
 AutoConfig.register("kamerbrief", KamerbriefConfig)

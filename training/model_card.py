@@ -42,6 +42,11 @@ def write_model_card(folder: str | Path, config: dict | None = None, metrics: di
              f"- Base encoder: `{config.get('base_model')}` ({config.get('base_description', 'see training_config.json')}).",
              "- Heads: BIO entity tags per piece (" + ", ".join(config.get("entity_labels", ["ORG", "PER", "LOC", "DATE", "REF", "LAW"])) + "), "
              "multi-label paragraph classes (recommendation, adoption, action, deadline) and the stance of adoption paragraphs.",
+             *([f"- Encoder layers: the bottom {config['keep_layers']} of the base's (a smaller, faster student)."]
+               if config.get("keep_layers") else []),
+             *([f"- Distilled from `{config['distill']['teacher']}` (alpha {config['distill'].get('alpha', 0.5)}, "
+                f"temperature {config['distill'].get('temperature', 2.0)}): the loss mixes the gold labels with the teacher's soft predictions."]
+               if config.get("distill", {}).get("teacher") else []),
              f"- Weights stored as {config.get('export', {}).get('dtype', 'float32')}; seed {config.get('seed')}; "
              f"max length {config.get('max_length', 256)} pieces with stride {config.get('stride', 64)}.",
              f"- Training: lr {hp.get('learning_rate')}, batch {hp.get('batch_size')}, up to {hp.get('epochs')} epochs, "
@@ -80,7 +85,10 @@ def write_model_card(folder: str | Path, config: dict | None = None, metrics: di
               "- Deadline ranges come from rules (`kamerbrief.pipeline.deadlines`), not from the model.",
               "- The corpus is small: per-label scores on rare labels (stance `rejected`, PER) have wide intervals.",
               "- `precision=\"int8\"` (dynamic int8 Linear layers) runs faster and scores lower; measure the cost on your "
-              "letters with `kamerbrief evaluate --compare MODEL --compare MODEL@int8`.", ""]
+              "letters with `kamerbrief evaluate --compare MODEL --compare MODEL@int8`.",
+              *([f"- A smaller student ({config['keep_layers']} layers) of `{config['base_model']}`: faster, and it may score lower "
+                 f"than that model; measure the difference with `kamerbrief evaluate --compare {config['base_model']} --compare THIS_MODEL`."]
+                if config.get("keep_layers") else []), ""]
     path = folder / "README.md"
     path.write_text("\n".join(lines), encoding="utf-8")
     return path

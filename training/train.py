@@ -78,6 +78,33 @@ def load_split(specs: list, shared_dir) -> tuple[list[dict], list[Path]]:
     return records, files
 
 
+def resolve_base(base: str) -> str:
+    """A packaged kamerbrief pipeline folder stands for the trained model inside it."""
+    inner = Path(base) / "kamerbrief_transformer" / "model"
+    return str(inner) if inner.is_dir() else base
+
+
+def load_teacher(config: dict, tokenizer):
+    """The frozen teacher of ``config["distill"]["teacher"]`` (a trained kamerbrief model), or None.
+    It must read the same pieces as the student."""
+    import torch
+    from transformers import AutoTokenizer
+
+    from kamerbrief.training.model import KamerbriefModel
+
+    teacher_path = config.get("distill", {}).get("teacher")
+    if not teacher_path:
+        return None
+    teacher_path = resolve_base(teacher_path)
+    try:
+        teacher = KamerbriefModel.from_pretrained(teacher_path, dtype=torch.float32)
+    except (OSError, ValueError) as err:
+        raise TrainingConfigError(f"distill.teacher is not a trained kamerbrief model ({err})", teacher_path) from None
+    if AutoTokenizer.from_pretrained(teacher_path).get_vocab() != tokenizer.get_vocab():
+        raise TrainingConfigError("distill.teacher uses another vocabulary than the base model", teacher_path)
+    return teacher.eval().requires_grad_(False)
+
+
 def data_manifest(files: dict[str, list[Path]]) -> dict:
     return {split: [{"path": str(f), "sha256": hashlib.sha256(Path(f).read_bytes()).hexdigest()} for f in paths]
             for split, paths in files.items()}
@@ -161,11 +188,30 @@ def _kamerbrief_trainer():
     from transformers import Trainer
 
     class KamerbriefTrainer(Trainer):
-        """The Trainer with ``sampling = "bucketed"`` (see :class:`BucketedRandomSampler`)."""
+        """The Trainer with ``sampling = "bucketed"`` (see :class:`BucketedRandomSampler`) and, given a
+        ``teacher``, knowledge distillation: the training loss becomes ``(1 - alpha) * gold loss +
+        alpha * distillation_loss`` (evaluation still scores against the gold)."""
 
-        def __init__(self, *args, sampling: str = "bucketed", bucket_batches: int = 8, **kwargs):
+        def __init__(self, *args, sampling: str = "bucketed", bucket_batches: int = 8, teacher=None,
+                     distill_alpha: float = 0.5, temperature: float = 2.0, **kwargs):
             super().__init__(*args, **kwargs)
             self.sampling, self.bucket_batches = sampling, bucket_batches
+            self.teacher = teacher.to(self.args.device) if teacher is not None else None
+            self.distill_alpha, self.temperature = distill_alpha, temperature
+
+        def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+            import torch
+
+            from kamerbrief.training.model import distillation_loss
+
+            outputs = model(**inputs)
+            loss = outputs["loss"]
+            if self.teacher is not None and model.training:
+                with torch.no_grad():
+                    teacher_out = self.teacher(input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"])
+                soft = distillation_loss(outputs, teacher_out, inputs["attention_mask"], self.temperature)
+                loss = (1 - self.distill_alpha) * loss + self.distill_alpha * soft
+            return (loss, outputs) if return_outputs else loss
 
         def _get_train_sampler(self, train_dataset=None):
             dataset = train_dataset if train_dataset is not None else self.train_dataset
@@ -219,10 +265,15 @@ def train(config: dict, out_dir: str | Path, shared_dir=None, max_steps: int | N
         torch.set_num_threads(int(hp["torch_threads"]))
     started = time.time()
 
-    tokenizer = AutoTokenizer.from_pretrained(config["base_model"])
-    model = KamerbriefModel.from_base(config["base_model"])
+    base = resolve_base(config["base_model"])
+    tokenizer = AutoTokenizer.from_pretrained(base)
+    try:
+        model = KamerbriefModel.from_base(base, keep_layers=config.get("keep_layers"))
+    except ValueError as err:
+        raise TrainingConfigError(str(err)) from None
     if hp.get("freeze_embeddings"):
         model.encoder.get_input_embeddings().weight.requires_grad_(False)
+    teacher = load_teacher(config, tokenizer)
     train_set, dev_set, files = build_datasets(config, tokenizer, shared_dir)
     dev_set = by_length(dev_set) if dev_set is not None else None
     sampling = hp.get("sampling", "bucketed")
@@ -245,9 +296,13 @@ def train(config: dict, out_dir: str | Path, shared_dir=None, max_steps: int | N
         remove_unused_columns=False, disable_tqdm=not progress, dataloader_num_workers=0, save_only_model=True,
     )
     callbacks = [EarlyStoppingCallback(early_stopping_patience=hp.get("early_stopping_patience", 2))] if args.load_best_model_at_end else []
-    trainer = _kamerbrief_trainer()(sampling=sampling, bucket_batches=int(hp.get("bucket_batches", 8)), model=model, args=args, train_dataset=train_set, eval_dataset=dev_set if has_dev else None,
-                      data_collator=Collator(tokenizer.pad_token_id), compute_metrics=make_compute_metrics(model.config),
-                      callbacks=callbacks, optimizers=(make_optimizer(model, hp), None))
+    distill = config.get("distill", {})
+    trainer = _kamerbrief_trainer()(
+        model=model, args=args, train_dataset=train_set, eval_dataset=dev_set if has_dev else None,
+        data_collator=Collator(tokenizer.pad_token_id), compute_metrics=make_compute_metrics(model.config),
+        callbacks=callbacks, optimizers=(make_optimizer(model, hp), None),
+        sampling=sampling, bucket_batches=int(hp.get("bucket_batches", 8)),
+        teacher=teacher, distill_alpha=float(distill.get("alpha", 0.5)), temperature=float(distill.get("temperature", 2.0)))
     trainer.train()
 
     metrics: dict = {"train_seconds": round(time.time() - started, 1), "train_windows": len(train_set)}
