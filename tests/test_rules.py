@@ -23,14 +23,26 @@ def test_rule_spans(case):
 
 
 def test_component_loads_by_name_and_merges_by_policy():
+    def merged(prefer=None):
+        nlp = spacy.blank("nl")
+        nlp.add_pipe("kamerbrief_rules", config={} if prefer is None else {"prefer": prefer})
+        doc = nlp.make_doc("Zie Kamerstuk 28 638, nr. 185 van 2020 en eind 2021.")
+        # A model's guesses: a partial REF over "Kamerstuk 28" and a DATE that misses "eind".
+        doc.ents = [Span(doc, 1, 3, label="ORG"), Span(doc, 11, 12, label="DATE")]
+        doc = nlp.get_pipe("kamerbrief_rules")(doc)
+        assert {s.label_ for s in doc.spans["rules"]} == {"REF", "DATE"}
+        return [(e.text, e.label_) for e in doc.ents]
+
+    # Default: rule spans win for REF and DATE.
+    assert merged() == [("Kamerstuk 28 638, nr. 185", "REF"), ("2020", "DATE"), ("eind 2021", "DATE")]
+    # A larger model entity of another label around a rule span keeps it ("Wmo 2015" is a LAW, not a DATE).
     nlp = spacy.blank("nl")
     nlp.add_pipe("kamerbrief_rules")
-    doc = nlp.make_doc("Zie Kamerstuk 28 638, nr. 185 van 2020 en eind 2021.")
-    # A model's guesses: a partial REF (rules win for REF) and a DATE (the model wins for DATE).
-    doc.ents = [Span(doc, 1, 3, label="ORG"), Span(doc, 11, 12, label="DATE")]
-    doc = nlp.get_pipe("kamerbrief_rules")(doc)
-    assert [(e.text, e.label_) for e in doc.ents] == [("Kamerstuk 28 638, nr. 185", "REF"), ("2020", "DATE"), ("2021", "DATE")]
-    assert {s.label_ for s in doc.spans["rules"]} == {"REF", "DATE"}
+    doc = nlp.make_doc("De Wmo 2015 geldt sinds 2015.")
+    doc.ents = [Span(doc, 1, 3, label="LAW")]
+    assert [(e.text, e.label_) for e in nlp.get_pipe("kamerbrief_rules")(doc).ents] == [("Wmo 2015", "LAW"), ("2015", "DATE")]
+    # A label left out of ``prefer`` keeps the model's span; the rule only fills gaps ("2020").
+    assert merged(["REF"]) == [("Kamerstuk 28 638, nr. 185", "REF"), ("2020", "DATE"), ("2021", "DATE")]
 
 
 def test_prefilled_spans_must_be_checked_before_they_enter_gold():
