@@ -83,14 +83,15 @@ def run_benchmark(corpus, models=(None,), max_words: int = 20000, runs: int = 3,
             name = pipeline_name(model_dir)
             results["models"][name] = str(model_dir)
             first_model_dir = first_model_dir or model_dir
-            results["pipelines"][f"{name} ({precision})"] = time_pipeline(nlp, letters, runs, batch_size)
+            results["pipelines"][f"{name} ({precision})"] = {"precision": precision, **time_pipeline(nlp, letters, runs, batch_size)}
             del nlp
     if compare_bert_base:
         with tempfile.TemporaryDirectory() as tmp:
             folder = bert_base_sized(first_model_dir, tmp)
             for precision in precisions:
                 base_nlp = load(folder, batch_size=batch_size, precision=precision, threads=threads)
-                results["pipelines"][f"{BERT_BASE} ({precision})"] = time_pipeline(base_nlp, letters, runs, batch_size)
+                results["pipelines"][f"{BERT_BASE} ({precision})"] = {"precision": precision,
+                                                                       **time_pipeline(base_nlp, letters, runs, batch_size)}
     results["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     return results
 
@@ -100,7 +101,10 @@ BERT_BASE = "BERT-base-sized"
 
 def pipeline_name(model_dir: Path) -> str:
     """The pipeline folder's name (``models/X/kamerbrief_transformer/model`` -> X)."""
-    return model_dir.parent.parent.name if model_dir.parent.name == "kamerbrief_transformer" else model_dir.name
+    from kamerbrief.pipeline.transformer import COMPONENT, MODEL_DIR
+
+    inside_pipeline = model_dir.name == MODEL_DIR and model_dir.parent.name == COMPONENT
+    return model_dir.parent.parent.name if inside_pipeline else model_dir.name
 
 
 def format_benchmark(results: dict) -> str:
@@ -110,9 +114,9 @@ def format_benchmark(results: dict) -> str:
         lines.append(f"{name:<34} {r['words']:>8} {r['median_seconds']:>9.2f} {r['words_per_second']:>9,.0f}")
     # Each pipeline against the BERT-base-sized one at the same precision.
     for name, r in results["pipelines"].items():
-        precision = name.rsplit(" (", 1)[1]
-        base = results["pipelines"].get(f"{BERT_BASE} ({precision}")
-        if base and not name.startswith(BERT_BASE):
-            lines.append(f"speed-up of {name} over {BERT_BASE} ({precision}: {r['words_per_second'] / base['words_per_second']:.1f}x")
+        base_name = f"{BERT_BASE} ({r['precision']})"
+        base = results["pipelines"].get(base_name)
+        if base and name != base_name:
+            lines.append(f"speed-up of {name} over {base_name}: {r['words_per_second'] / base['words_per_second']:.1f}x")
     lines.append(f"peak RSS: {results['peak_rss_mb']:.0f} MB")
     return "\n".join(lines)

@@ -80,7 +80,9 @@ def load_split(specs: list, shared_dir) -> tuple[list[dict], list[Path]]:
 
 def resolve_base(base: str) -> str:
     """A packaged kamerbrief pipeline folder stands for the trained model inside it."""
-    inner = Path(base) / "kamerbrief_transformer" / "model"
+    from kamerbrief.pipeline.transformer import COMPONENT, MODEL_DIR
+
+    inner = Path(base) / COMPONENT / MODEL_DIR
     return str(inner) if inner.is_dir() else base
 
 
