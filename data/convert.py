@@ -104,8 +104,11 @@ def records_to_dataset(records: Iterable[dict], tokenizer, max_length: int = 256
         entity_mask = [float(label in entity_labels) for label in ENTITY_LABELS]
         stance = STANCES.index(paragraph["stance"]) if paragraph.get("stance") in STANCES else IGNORE
         for w, window in enumerate(encode_paragraph(tokenizer, paragraph["text"], paragraph.get("entities", []), max_length, stride)):
+            # A source annotating no entity label has no gold tags: its pieces must not count in (and
+            # dilute) the mean of the token loss.
+            tags = window["tags"] if entity_labels else [IGNORE] * len(window["tags"])
             for key, value in (("input_ids", window["input_ids"]), ("attention_mask", window["attention_mask"]),
-                               ("labels", window["tags"]), ("offsets", [list(o) for o in window["offsets"]]),
+                               ("labels", tags), ("offsets", [list(o) for o in window["offsets"]]),
                                ("cats", cats), ("cats_mask", cats_mask), ("entity_mask", entity_mask),
                                ("stance", stance), ("letter_id", record["id"]), ("paragraph", index), ("window", w)):
                 rows[key].append(value)

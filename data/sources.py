@@ -1,8 +1,10 @@
-"""Extra NER sources (CoNLL-2002 Dutch, Europeana Dutch newspapers) as ANNOTATION.md records.
+"""Extra training sources as ANNOTATION.md records: CoNLL-2002 Dutch and Europeana Dutch newspapers
+(NER only), and unlabeled corpus paragraphs (a transfer set for distillation).
 
 A source that annotates only some labels says so in ``meta.annotated_labels`` (entity labels) and
 ``meta.annotated_paragraph_labels`` (paragraph labels, empty here): training then treats an
-unannotated label as unknown rather than absent, so CoNLL does not teach "no DATE here".
+unannotated label as unknown rather than absent, so CoNLL does not teach "no DATE here". An
+unlabeled source annotates nothing: its windows carry no gold loss and teach only through a teacher.
 """
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from pathlib import Path
 from typing import Iterator
 
 from kamerbrief.data.schema import ENTITY_LABELS, PARAGRAPH_LABELS
+from kamerbrief.errors import KamerbriefError
 
 CONLL_LABELS = {"per": "PER", "org": "ORG", "loc": "LOC"}  # misc is dropped: no such label here
 FULLY_ANNOTATED = {"annotated_labels": list(ENTITY_LABELS), "annotated_paragraph_labels": list(PARAGRAPH_LABELS)}
@@ -90,3 +93,39 @@ def europeana_records(path: str | Path, max_tokens: int = 60) -> Iterator[dict]:
                    "paragraphs": [_tokens_to_paragraph(chunk)]}
             n += 1
             chunk = []
+
+
+def unlabeled_records(path: str | Path, exclude: list | tuple = (), max_paragraphs: int | None = None,
+                      min_chars: int = 40, seed: int = 13) -> Iterator[dict]:
+    """Paragraphs of a shared corpus (``*.jsonl.gz`` of corpus records), read as ``kamerbrief annotate``
+    reads them, with no labels at all: a transfer set on which a student learns from its teacher.
+
+    Documents named by any record in ``exclude`` (record files, e.g. the dev and test standoff files)
+    are left out by ``doc_id``, all versions of them: a student must not see held-out letters, even
+    unlabeled. ``max_paragraphs`` draws that many paragraphs at random (``seed``) from the rest;
+    paragraphs shorter than ``min_chars`` (headings, list stubs) are skipped.
+    """
+    import numpy as np
+
+    from kamerbrief.data.records import read_jsonl, read_records
+    from kamerbrief.pipeline.reader import read_corpus_record
+
+    path = Path(path)
+    held_out = {r.get("doc_id") or r["id"] for file in exclude for r in read_records(file)}
+    meta = {"annotated_labels": [], "annotated_paragraph_labels": [], "kind": "unlabeled"}
+    paragraphs: list[tuple[str, int, dict]] = []
+    for _, record in read_jsonl(path):
+        if record.get("id") in held_out or "text" not in record:
+            continue
+        try:
+            letter = read_corpus_record(record, str(path))
+        except KamerbriefError:
+            continue  # a record the reader rejects is no loss to a transfer set
+        key = record.get("path") or record["id"]
+        paragraphs.extend((key, i, {"text": p.text, "kind": p.kind, "labels": [], "entities": []})
+                          for i, p in enumerate(letter.paragraphs) if len(p.text) >= min_chars)
+    if max_paragraphs is not None and max_paragraphs < len(paragraphs):
+        chosen = np.random.default_rng(seed).choice(len(paragraphs), size=max_paragraphs, replace=False)
+        paragraphs = [paragraphs[i] for i in sorted(chosen)]
+    for key, i, paragraph in paragraphs:
+        yield {"id": f"{key}#{i}", "source": f"unlabeled:{path.name}", "meta": meta, "paragraphs": [paragraph]}

@@ -131,7 +131,7 @@ def data_export_standoff(
 def annotate(
     paths: List[Path] = typer.Argument(..., help="Letter files, directories (recursive), or JSONL collections (.jsonl/.jsonl.gz/.jsonl.xz)."),
     out: Path = typer.Option(..., "--out", "-o", help="Output folder (annotations.jsonl, errors.jsonl, and the formats asked for)."),
-    model: Optional[str] = typer.Option(None, help="Pipeline or trained model folder, or a name under models/ (kamerbrief-nl-e5s-l4: the fast model). Default: models/kamerbrief-nl-e5s or $KAMERBRIEF_MODEL."),
+    model: Optional[str] = typer.Option(None, help="Pipeline or trained model folder, or a name under models/ (kamerbrief-nl-e5s: the full 12-layer model). Default: models/kamerbrief-nl-e5s-l4 or $KAMERBRIEF_MODEL."),
     fmt: List[str] = typer.Option(["jsonl"], "--format", help="Output formats: jsonl (always), parquet, docbin. Repeat to add more."),
     html: Optional[bool] = typer.Option(None, "--html/--no-html", help="Write a displaCy HTML report per letter (default: on for up to 50 letters)."),
     resume: bool = typer.Option(False, help="Go on with a run in the same output folder, skipping letters already done or failed."),

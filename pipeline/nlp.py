@@ -14,12 +14,12 @@ from pathlib import Path
 
 from kamerbrief.errors import KamerbriefError
 
-DEFAULT_MODEL = "kamerbrief-nl-e5s"
+DEFAULT_MODEL = "kamerbrief-nl-e5s-l4"
 REPO_MODELS = Path(__file__).resolve().parent.parent / "models"
 
 
 def default_model_path() -> Path:
-    """``$KAMERBRIEF_MODEL`` or ``models/kamerbrief-nl-e5s`` of this checkout."""
+    """``$KAMERBRIEF_MODEL`` or ``models/kamerbrief-nl-e5s-l4`` of this checkout."""
     return Path(os.environ.get("KAMERBRIEF_MODEL") or REPO_MODELS / DEFAULT_MODEL)
 
 

@@ -193,3 +193,53 @@ def test_a_student_distils_from_a_teacher(trained, tmp_path):
 
     with pytest.raises(TrainingConfigError, match="distill.teacher is not a trained kamerbrief model"):
         train({**student_config, "distill": {"teacher": str(tmp_path / "nowhere")}}, tmp_path / "bad", max_steps=1, progress=False)
+
+
+def _unlabeled_corpus(tmp_path):
+    """A corpus file in the shared ``*.jsonl.gz`` layout; the text is the team's own."""
+    import gzip
+
+    records = [{"id": "A", "path": "a/1", "kind": "circulaire", "text": "# Kop\n\nDe minister stuurt de gemeenten vóór 1 juli 2021 een nieuwe handreiking.\n\nKort."},
+               {"id": "B", "path": "b/1", "kind": "circulaire", "text": "De staatssecretaris neemt de aanbeveling van de Raad van State over."},
+               {"id": "B", "path": "b/2", "kind": "circulaire", "text": "Een tweede versie van de brief over de aanbeveling van de Raad van State."},
+               {"id": "C", "path": "c/1", "kind": "circulaire", "text": "Het kabinet werkt in het voorjaar van 2022 een wetsvoorstel uit.\n\nDe Tweede Kamer ontvangt het eind 2022."}]
+    path = tmp_path / "corpus.jsonl.gz"
+    with gzip.open(path, "wt", encoding="utf-8") as handle:
+        handle.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+    held_out = _write(tmp_path / "test.jsonl", [{"id": "standoff-B", "doc_id": "B", "paragraphs": []}])
+    return path, held_out
+
+
+def test_unlabeled_source_leaves_out_held_out_documents_and_carries_no_gold(tiny_tokenizer, tmp_path):
+    from kamerbrief.data.convert import IGNORE, records_to_dataset
+    from kamerbrief.data.sources import annotated_labels, unlabeled_records
+
+    corpus, held_out = _unlabeled_corpus(tmp_path)
+    records = list(unlabeled_records(corpus, exclude=[held_out], min_chars=20))
+    texts = [r["paragraphs"][0]["text"] for r in records]
+    # Every version of the held-out document B is gone; the heading "Kop" and "Kort." are too short.
+    assert [r["id"] for r in records] == ["a/1#1", "c/1#0", "c/1#1"]
+    assert not any("Raad van State" in t for t in texts)
+    assert all(annotated_labels(r) == ([], []) for r in records)
+    sample = [r["id"] for r in unlabeled_records(corpus, exclude=[held_out], min_chars=20, max_paragraphs=2, seed=3)]
+    assert len(sample) == 2 and set(sample) < {"a/1#1", "c/1#0", "c/1#1"}
+    assert sample == [r["id"] for r in unlabeled_records(corpus, exclude=[held_out], min_chars=20, max_paragraphs=2, seed=3)]
+
+    rows = records_to_dataset(records, tiny_tokenizer, max_length=16, stride=4)
+    assert len(rows) >= len(records)
+    assert all(tag == IGNORE for labels in rows["labels"] for tag in labels)
+    assert all(not any(mask) for mask in rows["entity_mask"]) and all(not any(mask) for mask in rows["cats_mask"])
+    assert set(rows["stance"]) == {IGNORE}
+
+
+def test_a_student_distils_on_an_unlabeled_transfer_set(trained, tmp_path):
+    from kamerbrief.training.train import train
+
+    teacher_dir, metrics, config = trained
+    corpus, held_out = _unlabeled_corpus(tmp_path)
+    data = {**config["data"], "train": config["data"]["train"] + [{"source": "unlabeled", "path": str(corpus), "exclude": [str(held_out)], "min_chars": 20}]}
+    student = train({**config, "base_model": str(teacher_dir), "data": data,
+                     "distill": {"teacher": str(teacher_dir), "alpha": 0.7, "temperature": 2.0}}, tmp_path / "student", max_steps=2, progress=False)
+    assert student["train_windows"] > metrics["train_windows"]
+    card = (tmp_path / "student" / "README.md").read_text()
+    assert f"- Transfer set: all paragraphs of `{corpus}`, no labels, learned from the teacher only; documents of `{held_out}` left out." in card

@@ -11,7 +11,20 @@ LICENCES = {
     "data/standoff": "standoff annotations of Dutch government circulaires and policy rules (public domain text, Auteurswet art. 11; annotations EUPL-1.2)",
     "conll2002": "CoNLL-2002 Dutch NER (De Morgen 2000), research use only: a model trained on it inherits that restriction",
     "enp_NL": "Europeana newspapers NER, CC0",
+    "corpora/circulaires": "unlabeled paragraphs of Dutch government circulaires (public domain text, Auteurswet art. 11)",
+    "corpora/beleidsregels": "unlabeled paragraphs of Dutch government policy rules (public domain text, Auteurswet art. 11)",
 }
+
+
+def _transfer_sets(config: dict) -> list[str]:
+    """Card lines for the unlabeled sources of the training data (they teach only through the teacher)."""
+    lines = []
+    for spec in config.get("data", {}).get("train", []):
+        if isinstance(spec, dict) and spec.get("source") == "unlabeled":
+            size = f"{spec['max_paragraphs']} random paragraphs" if spec.get("max_paragraphs") else "all paragraphs"
+            left_out = f"; documents of {', '.join(f'`{e}`' for e in spec['exclude'])} left out" if spec.get("exclude") else ""
+            lines.append(f"- Transfer set: {size} of `{spec['path']}`, no labels, learned from the teacher only{left_out}.")
+    return lines
 
 
 def _fmt(x) -> str:
@@ -47,6 +60,7 @@ def write_model_card(folder: str | Path, config: dict | None = None, metrics: di
              *([f"- Distilled from `{config['distill']['teacher']}` (alpha {config['distill'].get('alpha', 0.5)}, "
                 f"temperature {config['distill'].get('temperature', 2.0)}): the loss mixes the gold labels with the teacher's soft predictions."]
                if config.get("distill", {}).get("teacher") else []),
+             *_transfer_sets(config),
              f"- Weights stored as {config.get('export', {}).get('dtype', 'float32')}; seed {config.get('seed')}; "
              f"max length {config.get('max_length', 256)} pieces with stride {config.get('stride', 64)}.",
              f"- Training: lr {hp.get('learning_rate')}, batch {hp.get('batch_size')}, up to {hp.get('epochs')} epochs, "

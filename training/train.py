@@ -59,16 +59,20 @@ def _expand(spec: str, shared_dir) -> Path:
 def load_split(specs: list, shared_dir) -> tuple[list[dict], list[Path]]:
     """Records for a split from record files (inline or standoff) and named extra sources."""
     from kamerbrief.data.records import iter_record_files, read_records
-    from kamerbrief.data.sources import conll2002_records, europeana_records
+    from kamerbrief.data.sources import conll2002_records, europeana_records, unlabeled_records
+
+    readers = {"conll2002": conll2002_records, "europeana": europeana_records, "unlabeled": unlabeled_records}
 
     records, files = [], []
     for spec in specs:
         if isinstance(spec, dict):
             path = _expand(spec["path"], shared_dir)
             options = {k: v for k, v in spec.items() if k not in ("source", "path")}
-            reader = {"conll2002": conll2002_records, "europeana": europeana_records}.get(spec.get("source"))
+            reader = readers.get(spec.get("source"))
             if reader is None:
-                raise TrainingConfigError(f"unknown data source {spec.get('source')!r} (known: conll2002, europeana)")
+                raise TrainingConfigError(f"unknown data source {spec.get('source')!r} (known: {', '.join(readers)})")
+            if "exclude" in options:
+                options["exclude"] = [_expand(e, shared_dir) for e in options["exclude"]]
             records.extend(reader(path, **options))
             files.append(path)
         else:
