@@ -113,7 +113,7 @@ def unlabeled_records(path: str | Path, exclude: list | tuple = (), max_paragrap
     path = Path(path)
     held_out = {r.get("doc_id") or r["id"] for file in exclude for r in read_records(file)}
     meta = {"annotated_labels": [], "annotated_paragraph_labels": [], "kind": "unlabeled"}
-    paragraphs: list[tuple[str, int, dict]] = []
+    paragraphs: list[tuple[str, dict]] = []  # (record id, paragraph)
     for _, record in read_jsonl(path):
         if record.get("id") in held_out or "text" not in record:
             continue
@@ -122,10 +122,10 @@ def unlabeled_records(path: str | Path, exclude: list | tuple = (), max_paragrap
         except KamerbriefError:
             continue  # a record the reader rejects is no loss to a transfer set
         key = record.get("path") or record["id"]
-        paragraphs.extend((key, i, {"text": p.text, "kind": p.kind, "labels": [], "entities": []})
+        paragraphs.extend((f"{key}#{i}", {"text": p.text, "kind": p.kind, "labels": [], "entities": []})
                           for i, p in enumerate(letter.paragraphs) if len(p.text) >= min_chars)
     if max_paragraphs is not None and max_paragraphs < len(paragraphs):
         chosen = np.random.default_rng(seed).choice(len(paragraphs), size=max_paragraphs, replace=False)
         paragraphs = [paragraphs[i] for i in sorted(chosen)]
-    for key, i, paragraph in paragraphs:
-        yield {"id": f"{key}#{i}", "source": f"unlabeled:{path.name}", "meta": meta, "paragraphs": [paragraph]}
+    for record_id, paragraph in paragraphs:
+        yield {"id": record_id, "source": f"unlabeled:{path.name}", "meta": meta, "paragraphs": [paragraph]}
