@@ -1,24 +1,51 @@
 """Build the corpus: compile the team's letters, import standoff annotations, split by document.
 
 Splits are by document, never by paragraph. A document keeps the split the manifest gives it; a new
-document is placed by a hash of its id (70/15/15), so the split does not depend on file order. The
-test split is frozen: once written, a build that would change a test record stops with an error.
+document is placed by a hash of its id (70/15/15), so the split does not depend on file order, unless
+its writer is named in ``data/letters/writers.json``: then it goes to that writer's split (a held-out
+writer's ``dev-writer`` or ``test-writer``, so no letter of that hand is ever trained on). The test split and the
+writer splits are frozen: once written, a build that would change or drop one of their records stops
+with an error.
 ``data/MANIFEST.json`` lists the documents of each split and a SHA-256 checksum of every file.
 """
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 
 from kamerbrief.data.markup import compile_file
 from kamerbrief.data.records import read_records, stable_hash, write_records
 from kamerbrief.data.standoff import import_markup
+from kamerbrief.data.schema import FROZEN_SPLITS, SPLITS
 from kamerbrief.errors import RecordError
 
-SPLITS = ("train", "dev", "test")
-FROZEN = ("test",)
 CORPORA = ("letters", "standoff")
+V1_SPLITS = ("train", "dev", "test")  # written for every corpus, even when empty
+WRITER_ID = re.compile(r"^(kb-[a-z]+)-\d+$")
+
+
+def writer_of(record: dict) -> str | None:
+    """The writer of a team-written letter: ``meta.writer``, else the ``kb-<writer>-NN`` prefix of its id."""
+    found = WRITER_ID.match(record["id"])
+    return record.get("meta", {}).get("writer") or (found.group(1) if found else None)
+
+
+def writer_splits(data_dir: Path) -> dict[str, str]:
+    """Writer id -> the split all of that writer's letters go to, from ``letters/writers.json``.
+
+    Writers not named there are split by the hash of each letter's id. The v1 test split is closed to
+    new writers, so that its scores stay comparable across corpus versions."""
+    path = data_dir / "letters" / "writers.json"
+    if not path.exists():
+        return {}
+    splits = json.loads(path.read_text(encoding="utf-8")).get("splits", {})
+    for writer, split in splits.items():
+        if split not in SPLITS or split == "test":
+            raise RecordError(f"writer {writer!r} is assigned to {split!r}: must be one of train, dev, dev-writer, "
+                              "test-writer", path)
+    return splits
 
 
 def hashed_split(doc_id: str) -> str:
@@ -55,26 +82,31 @@ def build(data_dir: str | Path, shared_dir: str | Path, standoff_work: list[Path
         standoff[record["id"]] = record
 
     previous = {**previous_letters, **previous_standoff}
+    writers = writer_splits(data_dir)
     by_split: dict[str, list[str]] = {s: [] for s in SPLITS}
+    files: dict[str, str] = {}
     for corpus, records in (("letters", letters), ("standoff", standoff)):
         grouped: dict[str, list[dict]] = {s: [] for s in SPLITS}
         for doc_id in sorted(records):
-            split = assigned.get(doc_id) or hashed_split(doc_id)
-            if split in FROZEN and not allow_test_change and doc_id in previous and previous[doc_id] != records[doc_id]:
+            split = assigned.get(doc_id) or writers.get(writer_of(records[doc_id])) or hashed_split(doc_id)
+            if split in FROZEN_SPLITS and not allow_test_change and doc_id in previous and previous[doc_id] != records[doc_id]:
                 raise RecordError(f"record {doc_id!r} of the frozen {split} split would change (use --allow-test-change to override)")
             grouped[split].append(records[doc_id])
             by_split[split].append(doc_id)
         for split, items in grouped.items():
-            write_records(data_dir / corpus / f"{split}.jsonl", items)
+            if items or split in V1_SPLITS:
+                write_records(data_dir / corpus / f"{split}.jsonl", items)
+                files[f"{corpus}/{split}.jsonl"] = file_sha256(data_dir / corpus / f"{split}.jsonl")
     if not allow_test_change:
-        lost = [d for d, s in assigned.items() if s in FROZEN and d not in by_split["test"]]
+        lost = [d for d, s in assigned.items() if s in FROZEN_SPLITS and d not in by_split[s]]
         if lost:
-            raise RecordError(f"documents of the frozen test split are gone: {', '.join(lost[:5])}")
+            raise RecordError(f"documents of a frozen split are gone or moved: {', '.join(lost[:5])}")
     manifest = {
-        "splits": {s: sorted(ids) for s, ids in by_split.items()},
-        "files": {f"{c}/{s}.jsonl": file_sha256(data_dir / c / f"{s}.jsonl") for c in CORPORA for s in SPLITS},
-        "frozen": list(FROZEN),
-        "rule": "split by document; new documents by sha256(id) % 100: <70 train, <85 dev, else test",
+        "splits": {s: sorted(ids) for s, ids in by_split.items() if ids or s in V1_SPLITS},
+        "files": files,
+        "frozen": list(FROZEN_SPLITS),
+        "rule": "split by document; letters of a writer named in letters/writers.json go to that writer's split; "
+                "other new documents by sha256(id) % 100: <70 train, <85 dev, else test",
     }
     manifest_path.write_text(json.dumps(manifest, indent=1, ensure_ascii=False) + "\n")
     return manifest

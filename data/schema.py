@@ -14,3 +14,9 @@ PARAGRAPH_KINDS = (
     "date_line",
     "salutation",
 )
+
+# Corpus splits, by document. The v1 splits are hashed by id; the writer splits hold every letter of the writers
+# named in ``data/letters/writers.json``, so no letter of theirs is trained on. Frozen splits change only with
+# ``kamerbrief data build --allow-test-change``.
+SPLITS = ("train", "dev", "test", "dev-writer", "test-writer")
+FROZEN_SPLITS = ("test", "dev-writer", "test-writer")

@@ -6,9 +6,7 @@ from pathlib import Path
 from typing import Iterable
 
 from kamerbrief.data.records import iter_record_files, read_records, resolve
-from kamerbrief.data.schema import ENTITY_LABELS, PARAGRAPH_LABELS, STANCES
-
-SPLITS = ("train", "dev", "test")
+from kamerbrief.data.schema import ENTITY_LABELS, PARAGRAPH_LABELS, SPLITS, STANCES
 
 
 def split_of(path: Path) -> str:

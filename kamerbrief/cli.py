@@ -89,9 +89,9 @@ def data_build(
     data_dir: Path = typer.Option(Path("data"), help="The data folder (letters/src/ in, split files and MANIFEST.json out)."),
     standoff_work: List[Path] = typer.Option([], "--standoff-work", help="Folders of annotated standoff exports to import."),
     shared: Optional[Path] = typer.Option(None, help="The shared/ folder (default: ../shared)."),
-    allow_test_change: bool = typer.Option(False, help="Allow records of the frozen test split to change."),
+    allow_test_change: bool = typer.Option(False, help="Allow records of the frozen splits (test, dev-writer, test-writer) to change."),
 ) -> None:
-    """Compile the team's letters and import standoff annotations into train/dev/test files, split by document."""
+    """Compile the team's letters and import standoff annotations into split files (train/dev/test, writer splits)."""
     from kamerbrief.data.build import build
     from kamerbrief.data.records import find_shared_dir
 

@@ -1,9 +1,13 @@
 """The committed corpus stays valid and matches its manifest (a changed split file fails here)."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
-from kamerbrief.data.build import hashed_split, verify_manifest
+import pytest
+
+from kamerbrief.data.build import build, hashed_split, verify_manifest
+from kamerbrief.errors import RecordError
 from kamerbrief.data.validate import validate_files
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -22,3 +26,37 @@ def test_every_record_is_valid(shared_dir):
 def test_split_rule_is_a_stable_hash():
     assert hashed_split("kb-a-01") == hashed_split("kb-a-01")
     assert {hashed_split(f"doc-{i}") for i in range(200)} == {"train", "dev", "test"}
+
+
+def _letter(folder: Path, doc_id: str, text: str) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{doc_id}.txt").write_text(f"---\nid: {doc_id}\ndate: 2024-01-10\n---\n@body\n{text}\n", encoding="utf-8")
+
+
+def test_held_out_writers_go_to_their_split_and_stay_frozen(tmp_path, shared_dir):
+    src = tmp_path / "letters" / "src"
+    for index in range(1, 7):
+        _letter(src, f"kb-x-{index:02d}", f"Brief {index} van schrijver x.")
+        _letter(src, f"kb-y-{index:02d}", f"Brief {index} van schrijver y.")
+        _letter(src, f"kb-z-{index:02d}", f"Brief {index} van schrijver z.")
+    (tmp_path / "letters" / "writers.json").write_text(json.dumps({"splits": {"kb-x": "test-writer", "kb-y": "dev-writer"}}))
+    manifest = build(tmp_path, shared_dir)
+    assert manifest["splits"]["test-writer"] == [f"kb-x-{i:02d}" for i in range(1, 7)]
+    assert manifest["splits"]["dev-writer"] == [f"kb-y-{i:02d}" for i in range(1, 7)]
+    trained_on = set(manifest["splits"]["train"]) | set(manifest["splits"]["dev"]) | set(manifest["splits"]["test"])
+    assert {doc_id[:4] for doc_id in trained_on} == {"kb-z"}
+    assert verify_manifest(tmp_path) == []
+
+    _letter(src, "kb-x-03", "Een gewijzigde brief.")
+    with pytest.raises(RecordError, match="frozen test-writer"):
+        build(tmp_path, shared_dir)
+    (src / "kb-x-03.txt").unlink()
+    with pytest.raises(RecordError, match="kb-x-03"):
+        build(tmp_path, shared_dir)
+
+
+def test_the_v1_test_split_is_closed_to_new_writers(tmp_path, shared_dir):
+    _letter(tmp_path / "letters" / "src", "kb-x-01", "Een brief.")
+    (tmp_path / "letters" / "writers.json").write_text(json.dumps({"splits": {"kb-x": "test"}}))
+    with pytest.raises(RecordError, match="kb-x"):
+        build(tmp_path, shared_dir)
