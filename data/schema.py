@@ -16,7 +16,8 @@ PARAGRAPH_KINDS = (
 )
 
 # Corpus splits, by document. The v1 splits are hashed by id; the writer splits hold every letter of the writers
-# named in ``data/letters/writers.json``, so no letter of theirs is trained on. Frozen splits change only with
+# named in ``data/letters/writers.json``, so no letter of theirs is trained on; ``test-real`` holds real documents
+# only, imported with ``data build --split test-real``. Frozen splits change only with
 # ``kamerbrief data build --allow-test-change``.
-SPLITS = ("train", "dev", "test", "dev-writer", "test-writer")
-FROZEN_SPLITS = ("test", "dev-writer", "test-writer")
+SPLITS = ("train", "dev", "test", "dev-writer", "test-writer", "test-real")
+FROZEN_SPLITS = ("test", "dev-writer", "test-writer", "test-real")

@@ -89,14 +89,16 @@ def data_build(
     data_dir: Path = typer.Option(Path("data"), help="The data folder (letters/src/ in, split files and MANIFEST.json out)."),
     standoff_work: List[Path] = typer.Option([], "--standoff-work", help="Folders of annotated standoff exports to import."),
     shared: Optional[Path] = typer.Option(None, help="The shared/ folder (default: ../shared)."),
-    allow_test_change: bool = typer.Option(False, help="Allow records of the frozen splits (test, dev-writer, test-writer) to change."),
+    allow_test_change: bool = typer.Option(False, help="Allow records of the frozen splits (test, dev-writer, test-writer, test-real) to change."),
+    split: Optional[str] = typer.Option(None, help="Put every newly imported standoff document in this split (e.g. test-real); "
+                                        "default: by the hash of its id."),
 ) -> None:
     """Compile the team's letters and import standoff annotations into split files (train/dev/test, writer splits)."""
     from kamerbrief.data.build import build
     from kamerbrief.data.records import find_shared_dir
 
     try:
-        manifest = build(data_dir, find_shared_dir(shared) or Path("../shared"), standoff_work, allow_test_change)
+        manifest = build(data_dir, find_shared_dir(shared) or Path("../shared"), standoff_work, allow_test_change, split)
     except KamerbriefError as err:
         _fail(f"error: {err}")
     typer.echo(" ".join(f"{split}: {len(ids)} documents" for split, ids in manifest["splits"].items()))

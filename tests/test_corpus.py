@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 
 from kamerbrief.data.build import build, hashed_split, verify_manifest
+from kamerbrief.data.records import read_records
+from kamerbrief.data.standoff import export_markup
 from kamerbrief.errors import RecordError
 from kamerbrief.data.validate import validate_files
 
@@ -25,7 +27,7 @@ def test_every_record_is_valid(shared_dir):
 
 def test_split_rule_is_a_stable_hash():
     assert hashed_split("kb-a-01") == hashed_split("kb-a-01")
-    assert {hashed_split(f"doc-{i}") for i in range(200)} == {"train", "dev", "test"}
+    assert {hashed_split(f"doc-{i}") for i in range(200)} == {"train", "dev"}  # frozen splits are never drawn by chance
 
 
 def _letter(folder: Path, doc_id: str, text: str) -> None:
@@ -60,3 +62,19 @@ def test_the_v1_test_split_is_closed_to_new_writers(tmp_path, shared_dir):
     (tmp_path / "letters" / "writers.json").write_text(json.dumps({"splits": {"kb-x": "test"}}))
     with pytest.raises(RecordError, match="kb-x"):
         build(tmp_path, shared_dir)
+
+
+def test_standoff_import_into_test_real_then_the_split_is_closed(tmp_path, shared_dir):
+    record = next(iter(read_records(shared_dir / "corpora" / "circulaires.jsonl.gz")))
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "doc.txt").write_text(export_markup(record, "corpora/circulaires.jsonl.gz", 3), encoding="utf-8")
+    manifest = build(tmp_path, shared_dir, [work], split="test-real")
+    assert len(manifest["splits"]["test-real"]) == 1 and "test-real" in manifest["frozen"]
+    assert manifest["splits"]["train"] == manifest["splits"]["dev"] == []
+
+    other = next(r for i, r in enumerate(read_records(shared_dir / "corpora" / "circulaires.jsonl.gz")) if i == 1)
+    (work / "doc2.txt").write_text(export_markup(other, "corpora/circulaires.jsonl.gz", 3), encoding="utf-8")
+    with pytest.raises(RecordError, match="added to the frozen test-real split"):
+        build(tmp_path, shared_dir, [work], split="test-real")
+    assert len(build(tmp_path, shared_dir, [work], split="test-real", allow_test_change=True)["splits"]["test-real"]) == 2
