@@ -128,3 +128,15 @@ def test_unconfirmed_paragraph_labels_and_stance_are_refused_until_confirmed():
         compile_markup(markup)
     confirmed = compile_markup(markup.replace("adoption?=", "adoption="))
     assert confirmed["paragraphs"][0]["labels"] == ["adoption"] and confirmed["paragraphs"][0]["stance"] == "adopted"
+
+
+def test_random_selection_without_a_model_writes_plain_work_files(shared, tmp_path):
+    shared_dir, held_out = shared
+    chosen = select(None, [shared_dir / "corpora" / "circulaires.jsonl.gz"], shared_dir, 30, "random", [held_out],
+                    pool=10, seed=1, progress=False)
+    write_selection(chosen, tmp_path / "work", "random")
+    for path in (tmp_path / "work").glob("*.txt"):
+        assert "?" not in path.read_text(encoding="utf-8")
+        assert compile_file(path)["meta"]["selected_by"] == "random"
+    with pytest.raises(SelectionError, match="needs a model"):
+        select(None, [shared_dir / "corpora" / "circulaires.jsonl.gz"], shared_dir, 30, "uncertainty")

@@ -36,6 +36,7 @@ from kamerbrief.errors import KamerbriefError
 from kamerbrief.pipeline.reader import read_corpus_record
 
 STRATEGIES = ("uncertainty", "random", "mixed")
+UNSCORED = {"entities": [], "labels": [], "stance": None, "uncertainty": 0.0}
 
 
 class SelectionError(KamerbriefError):
@@ -139,11 +140,12 @@ def choose(passages: list[Passage], n_paragraphs: int, strategy: str, seed: int)
     return first + spread_over_documents(rest, n_paragraphs - sum(p.size for p in first), "random", rng)
 
 
-def work_markup(passage: Passage) -> str:
+def work_markup(passage: Passage, strategy: str) -> str:
     """The passage in the authoring markup with the model's predictions unconfirmed (``?``)."""
     record = passage.record
     meta = {"source": passage.source, "doc_id": record["id"], "path": record["path"], "kind": record.get("kind"),
-            "first_paragraph": passage.first, "selected_by": f"uncertainty {passage.score:.3f}"}
+            "first_paragraph": passage.first,
+            "selected_by": f"{strategy}, uncertainty {passage.score:.3f}" if passage.score else strategy}
     paragraphs = []
     for paragraph, prediction in zip(passage.paragraphs, passage.predictions, strict=True):
         paragraphs.append({"text": paragraph.text, "kind": paragraph.kind,
@@ -161,10 +163,15 @@ def passage_id(passage: Passage) -> str:
 def select(nlp, corpora: list[Path], shared_dir: Path, n_paragraphs: int, strategy: str = "uncertainty",
            exclude: Iterable[str | Path] = (), pool: int = 200, passage: int = 40, seed: int = 0,
            progress: bool = True) -> list[Passage]:
-    """Score a seeded pool of documents from ``corpora`` and choose passages covering ``n_paragraphs``."""
+    """Score a seeded pool of documents from ``corpora`` and choose passages covering ``n_paragraphs``.
+
+    ``nlp`` may be None for the random strategy: nothing is scored and nothing is pre-annotated (what a
+    test split needs, so that annotators are not anchored on any model)."""
+    if nlp is None and strategy != "random":
+        raise SelectionError(f"the {strategy} strategy needs a model")
     excluded = excluded_documents(exclude)
     rng = random.Random(seed)
-    tagger = nlp.get_pipe("kamerbrief_transformer")
+    tagger = nlp.get_pipe("kamerbrief_transformer") if nlp is not None else None
     pool_docs: list[tuple[str, dict]] = []
     for corpus in corpora:
         corpus = Path(corpus)
@@ -181,7 +188,8 @@ def select(nlp, corpora: list[Path], shared_dir: Path, n_paragraphs: int, strate
         letter = read_corpus_record(record)
         if not letter.paragraphs:
             continue
-        predictions = score_paragraphs(tagger, [p.text for p in letter.paragraphs])
+        texts = [p.text for p in letter.paragraphs]
+        predictions = score_paragraphs(tagger, texts) if tagger else [UNSCORED] * len(texts)
         scores = [p["uncertainty"] for p in predictions]
         for first, end, score in passages_of(scores, passage):
             passages.append(Passage(source, record, first, letter.paragraphs[first:end], predictions[first:end], score))
@@ -195,7 +203,7 @@ def write_selection(chosen: list[Passage], out_dir: Path, strategy: str) -> Path
     with open(manifest, "w", encoding="utf-8") as handle:
         for item in chosen:
             name = f"{passage_id(item)}.txt"
-            (out_dir / name).write_text(work_markup(item), encoding="utf-8")
+            (out_dir / name).write_text(work_markup(item, strategy), encoding="utf-8")
             handle.write(json.dumps({"file": name, "source": item.source, "doc_id": item.record["id"],
                                      "path": item.record["path"], "first_paragraph": item.first,
                                      "paragraphs": item.size, "uncertainty": round(item.score, 4),
