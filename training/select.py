@@ -162,7 +162,7 @@ def passage_id(passage: Passage) -> str:
 
 def select(nlp, corpora: list[Path], shared_dir: Path, n_paragraphs: int, strategy: str = "uncertainty",
            exclude: Iterable[str | Path] = (), pool: int = 200, passage: int = 40, seed: int = 0,
-           progress: bool = True) -> list[Passage]:
+           progress: bool = True, max_scored: int = 400) -> list[Passage]:
     """Score a seeded pool of documents from ``corpora`` and choose passages covering ``n_paragraphs``.
 
     ``nlp`` may be None for the random strategy: nothing is scored and nothing is pre-annotated (what a
@@ -188,11 +188,15 @@ def select(nlp, corpora: list[Path], shared_dir: Path, n_paragraphs: int, strate
         letter = read_corpus_record(record)
         if not letter.paragraphs:
             continue
-        texts = [p.text for p in letter.paragraphs]
+        # A long law can have thousands of paragraphs: score a seeded window of at most ``max_scored``.
+        offset = rng.randrange(0, len(letter.paragraphs) - max_scored + 1) if len(letter.paragraphs) > max_scored else 0
+        offset -= offset % passage  # passages start at multiples of ``passage`` in every run
+        window = letter.paragraphs[offset:offset + max_scored]
+        texts = [p.text for p in window]
         predictions = score_paragraphs(tagger, texts) if tagger else [UNSCORED] * len(texts)
         scores = [p["uncertainty"] for p in predictions]
         for first, end, score in passages_of(scores, passage):
-            passages.append(Passage(source, record, first, letter.paragraphs[first:end], predictions[first:end], score))
+            passages.append(Passage(source, record, offset + first, window[first:end], predictions[first:end], score))
     return choose(passages, n_paragraphs, strategy, seed)
 
 
