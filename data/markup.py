@@ -54,6 +54,9 @@ def _parse_header(header: str, where: str, path: Path) -> dict:
     paragraph: dict = {"kind": tokens[0], "labels": []}
     for token in tokens[1:]:
         label, _, stance = token.partition("=")
+        if label.endswith("?") and label[:-1] in PARAGRAPH_LABELS:
+            raise RecordError(f"{where}: unconfirmed pre-annotated label {token!r}: confirm it by removing the '?', "
+                              "or remove the label", path)
         if label not in PARAGRAPH_LABELS:
             raise RecordError(f"{where}: unknown paragraph label {label!r}", path)
         if label in paragraph["labels"]:
@@ -149,7 +152,8 @@ def render_markup(record: dict) -> str:
     for paragraph in record["paragraphs"]:
         header = [f"@{paragraph.get('kind', 'body')}"]
         for label in paragraph.get("labels", []):
-            header.append(f"adoption={paragraph['stance']}" if label == "adoption" and paragraph.get("stance") else label)
+            is_adoption = label.rstrip("?") == "adoption"  # "adoption?" is an unconfirmed pre-annotation
+            header.append(f"{label}={paragraph['stance']}" if is_adoption and paragraph.get("stance") else label)
         text = paragraph["text"]
         out, cursor = [], 0
         for entity in sorted(paragraph.get("entities", []), key=lambda e: e["start"]):

@@ -51,15 +51,18 @@ def import_markup(markup_path: str | Path, shared_corpora_root: str | Path) -> d
     inline = compile_file(markup_path)
     meta = dict(inline["meta"])
     source, doc_id, doc_path = meta.pop("source"), meta.pop("doc_id"), meta.pop("path")
+    meta.pop("selected_by", None)
+    # A passage chosen by `data select` starts at paragraph `first_paragraph` of the document.
+    first = int(meta.pop("first_paragraph", 0) or 0)
     record, letter = corpus_letter(Path(shared_corpora_root) / source, doc_path)
     spans = []
-    for index, (annotated, original) in enumerate(zip(inline["paragraphs"], letter.paragraphs)):
+    for index, (annotated, original) in enumerate(zip(inline["paragraphs"], letter.paragraphs[first:]), start=first):
         if annotated["text"] != original.text:
             raise RecordError(
                 f"paragraph {index + 1}: the text was changed during annotation "
                 f"(expected {original.text[:60]!r}..., got {annotated['text'][:60]!r}...)", markup_path)
         spans.append((original.source_start, original.source_end))
-    if len(inline["paragraphs"]) > len(letter.paragraphs):
+    if first + len(inline["paragraphs"]) > len(letter.paragraphs):
         raise RecordError("more paragraphs than the document has", markup_path)
     inline["meta"] = {k: v for k, v in meta.items() if v}
     inline["meta"]["title"] = record.get("title")

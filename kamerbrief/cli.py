@@ -129,6 +129,48 @@ def data_export_standoff(
     typer.echo(f"wrote {n} file(s) to {out_dir}")
 
 
+@data_app.command("select")
+def data_select(
+    corpora: List[Path] = typer.Option(..., "--from", help="Shared corpus collections to choose from (repeat: --from A --from B)."),
+    out_dir: Path = typer.Option(..., "--out", "-o", help="Folder for the work files (keep it outside the repository)."),
+    n: int = typer.Option(..., "-n", help="Paragraphs to select (whole passages are taken, so a little more)."),
+    strategy: str = typer.Option("uncertainty", help="uncertainty (least sure first), random, or mixed (half each)."),
+    model: Optional[str] = typer.Option(None, help="The model whose uncertainty ranks paragraphs (default: the default model)."),
+    prefill: bool = typer.Option(True, help="Pre-annotate with the model's predictions, marked '?'. --no-prefill with "
+                                 "--strategy random loads no model at all (for a test split: no annotator anchored on a model)."),
+    exclude: List[Path] = typer.Option([], help="More record files or folders whose documents are never offered (repeat)."),
+    data_dir: Path = typer.Option(Path("data"), help="The corpus folder: documents of every split of its standoff/ are never offered."),
+    pool: int = typer.Option(200, help="Documents drawn at random from each corpus to score (scoring is the slow part)."),
+    passage: int = typer.Option(40, help="Documents longer than this many paragraphs are offered as passages of this length."),
+    seed: int = typer.Option(0, help="Seed for the document pool and the random strategy."),
+    shared: Optional[Path] = typer.Option(None, help="The shared/ folder (default: ../shared)."),
+) -> None:
+    """Choose passages to annotate next, where the model is least sure (entity-tag margins, paragraph-label
+    entropy), spread over documents; write them pre-annotated with the model's predictions marked '?'.
+    Import the annotated files with `data build --standoff-work DIR`."""
+    from kamerbrief.data.records import find_shared_dir
+    from kamerbrief.pipeline.nlp import load
+    from dataclasses import replace
+
+    from kamerbrief.training.select import UNSCORED, select, write_selection
+
+    shared_dir = find_shared_dir(shared)
+    if shared_dir is None:
+        _fail("error: no shared/ folder found (pass --shared)", 2)
+    try:
+        nlp = load(model) if prefill or strategy != "random" else None
+        held_out = [data_dir / "standoff"] if (data_dir / "standoff").is_dir() else []
+        chosen = select(nlp, corpora, shared_dir, n, strategy, [*held_out, *exclude], pool=pool, passage=passage, seed=seed)
+        if not prefill:
+            chosen = [replace(c, predictions=[UNSCORED] * c.size) for c in chosen]
+        manifest = write_selection(chosen, out_dir, strategy)
+    except KamerbriefError as err:
+        _fail(f"error: {err}", 2)
+    documents = len({c.record["path"] for c in chosen})
+    typer.echo(f"selected {sum(c.size for c in chosen)} paragraphs in {len(chosen)} passage(s) of {documents} document(s) "
+               f"-> {out_dir} (list: {manifest})")
+
+
 @app.command()
 def annotate(
     paths: List[Path] = typer.Argument(..., help="Letter files, directories (recursive), or JSONL collections (.jsonl/.jsonl.gz/.jsonl.xz)."),

@@ -107,8 +107,9 @@ class TransformerTagger:
         return self.precision == "bf16" or (self.precision == "auto" and cpu_supports_bf16())
 
     # -- prediction ------------------------------------------------------------------------------
-    def predict(self, texts: list[str]) -> list[dict]:
-        """Per text: ``entities`` (char spans), ``cats`` (scores), ``stance_scores``."""
+    def predict(self, texts: list[str], with_probs: bool = False) -> list[dict]:
+        """Per text: ``entities`` (char spans), ``cats`` (scores), ``stance_scores``; with ``with_probs`` also
+        ``tag_probs``, the BIO tag distribution of every piece (for uncertainty sampling)."""
         import torch
 
         model, tokenizer = self.hf_model, self.hf_tokenizer
@@ -163,6 +164,8 @@ class TransformerTagger:
             results.append({"entities": tags_to_spans(tags, offsets, text),
                             "cats": {label: float(cats[i]) for i, label in enumerate(config.paragraph_labels)},
                             "stance_scores": {s: float(stance[i]) for i, s in enumerate(config.stances)}})
+            if with_probs:
+                results[-1]["tag_probs"] = softmax(logits) if len(offsets) else np.zeros((0, len(config.tags)))
         return results
 
     def sub_batches(self, order: list[int], lengths: list[int]) -> Iterator[list[int]]:
