@@ -392,12 +392,37 @@ def train(
     seed: Optional[int] = typer.Option(None, help="Override the seed."),
     threads: Optional[int] = typer.Option(None, help="torch threads (default: the config's, else all cores)."),
     shared: Optional[Path] = typer.Option(None, help="The shared/ folder that standoff records and extra sources point into."),
+    parent: Optional[str] = typer.Option(None, "--from", help="Fine-tune this trained model (folder or name under models/) "
+                                         "on --data: its weights, heads, thresholds (re-tuned on dev) and teacher; its config "
+                                         "otherwise (--config is ignored). One epoch unless --epochs."),
+    replay: bool = typer.Option(True, help="With --from: train on the parent's labeled training files too, so it keeps what it knew."),
 ) -> None:
     """Fine-tune the multi-task model (entities, paragraph labels, stance) and write the model folder
     with its tokenizer, exact config, seed, data manifest, dev metrics and model card."""
-    from kamerbrief.training.train import load_config, train as run_training
+    from kamerbrief.training.train import load_config, parent_config, train as run_training
 
     overrides = {"base_model": base_model, "training.epochs": epochs, "seed": seed, "training.torch_threads": threads}
+    if parent:
+        from kamerbrief.data.records import iter_record_files
+        from kamerbrief.pipeline.nlp import REPO_MODELS
+
+        folder = Path(parent) if Path(parent).exists() else REPO_MODELS / parent
+        try:
+            cfg = parent_config(folder, [str(f) for f in iter_record_files(data)], replay)
+        except KamerbriefError as err:
+            _fail(f"error: {err}", 2)
+        cfg["training"]["epochs"] = epochs or 1
+        for key, value in (("seed", seed), ("base_model", base_model)):
+            if value is not None:
+                cfg[key] = value
+        if threads:
+            cfg["training"]["torch_threads"] = threads
+        try:
+            metrics = run_training(cfg, out, shared_dir=shared, max_steps=max_steps)
+        except KamerbriefError as err:
+            _fail(f"error: {err}")
+        _report_training(metrics, out)
+        return
     if data:
         from kamerbrief.data.records import iter_record_files
 
@@ -411,6 +436,10 @@ def train(
         metrics = run_training(cfg, out, shared_dir=shared, max_steps=max_steps)
     except KamerbriefError as err:
         _fail(f"error: {err}")
+    _report_training(metrics, out)
+
+
+def _report_training(metrics: dict, out: Path) -> None:
     dev = metrics.get("dev")
     if dev:
         typer.echo(f"dev: entity strict F1 {dev['entity_f']:.3f}, paragraph macro-F1 {dev['paragraphs']['macro_f']:.3f}, "
