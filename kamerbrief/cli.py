@@ -169,6 +169,111 @@ def data_select(
     documents = len({c.record["path"] for c in chosen})
     typer.echo(f"selected {sum(c.size for c in chosen)} paragraphs in {len(chosen)} passage(s) of {documents} document(s) "
                f"-> {out_dir} (list: {manifest})")
+def _records_for_tasks(inputs: List[Path]) -> list[tuple[dict, bool]]:
+    """``(record, is_gold)`` from record files (inline or standoff: gold), letter files and `data select`
+    folders (not annotated yet)."""
+    from kamerbrief.data.records import read_records
+    from kamerbrief.data.standoff import import_markup
+    from kamerbrief.pipeline.reader import iter_letter_files, read_letter
+
+    records: list[tuple[dict, bool]] = []
+    for path in inputs:
+        if path.is_dir() and (path / "selection.jsonl").is_file():  # a `data select` sample: its passages, unlabeled
+            from kamerbrief.data.records import find_shared_dir
+
+            shared = find_shared_dir()
+            for row in read_records(path / "selection.jsonl"):
+                work = path / row["file"]
+                unconfirmed = work.read_text(encoding="utf-8")
+                plain = work.with_name(f".{work.stem}.plain.txt")
+                # The work file's '?' pre-annotations are the model's; tasks start from the text alone.
+                plain.write_text(_strip_unconfirmed(unconfirmed), encoding="utf-8")
+                try:
+                    record = import_markup(plain, shared or Path("../shared"))
+                finally:
+                    plain.unlink()
+                records.append((record, False))
+        elif path.name.endswith(".jsonl"):
+            records.extend((record, True) for record in read_records(path))
+        else:
+            for file in iter_letter_files([path]):
+                letter = read_letter(file)
+                records.append(({"id": letter.id, "source": str(file), "meta": dict(letter.meta),
+                                 "paragraphs": [{"text": p.text, "kind": p.kind, "labels": [], "entities": []}
+                                                for p in letter.paragraphs]}, False))
+    return records
+
+
+def _strip_unconfirmed(markup: str) -> str:
+    """Authoring markup with every unconfirmed ('?') label and entity removed, the text kept."""
+    import re
+
+    markup = re.sub(r"\[\[([^\[\]|]+)\|[A-Z]+\?(?:\|[^\]]*)?\]\]", r"\1", markup)
+    return re.sub(r"^(@\w+)((?: \S+)*)$", lambda m: m.group(1) + "".join(
+        f" {t}" for t in m.group(2).split() if "?" not in t), markup, flags=re.M)
+
+
+@data_app.command("export-tasks")
+def data_export_tasks(
+    inputs: List[Path] = typer.Argument(..., help="Record files (.jsonl, inline or standoff), letter files or folders, "
+                                        "or a `data select` output folder."),
+    to: str = typer.Option("label-studio", "--to", help="Annotation tool format (label-studio)."),
+    out_dir: Path = typer.Option(..., "--out", "-o", help="Folder for tasks.json and label_config.xml."),
+    model: Optional[str] = typer.Option(None, help="Add this model's predictions to every task (paragraph labels, "
+                                        "stance, entity spans with DATE ranges)."),
+    annotations: bool = typer.Option(True, help="Write labels the records already have as completed annotations."),
+) -> None:
+    """Write Label Studio tasks, one per paragraph with its letter's context, and the labeling config to import
+    them with. Annotate in Label Studio, export as JSON, and read it back with `data import-tasks`."""
+    from kamerbrief.data.label_studio import LABEL_CONFIG, record_tasks
+
+    if to != "label-studio":
+        _fail(f"error: unknown --to {to!r} (supported: label-studio)", 2)
+    try:
+        records = _records_for_tasks(inputs)
+        predictions = None
+        if model is not None:
+            from kamerbrief.pipeline.batch import letter_from_record
+            from kamerbrief.pipeline.letters import annotate_letters
+            from kamerbrief.pipeline.nlp import load
+
+            nlp = load(model)
+            letters = [letter_from_record(r, str(r.get("source", ""))) for r, _ in records]
+            predictions = [rec["paragraphs"] for _, rec, _ in annotate_letters(letters, nlp)]
+        tasks = [task for i, (record, gold) in enumerate(records) for task in
+                 record_tasks(record, predictions[i] if predictions else None, model_version=str(model or "kamerbrief"),
+                              with_annotations=annotations and gold)]
+    except KamerbriefError as err:
+        _fail(f"error: {err}", 2)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "tasks.json").write_text(json.dumps(tasks, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    (out_dir / "label_config.xml").write_text(LABEL_CONFIG, encoding="utf-8")
+    typer.echo(f"wrote {len(tasks)} task(s) from {len(records)} letter(s) to {out_dir / 'tasks.json'}; "
+               f"labeling config: {out_dir / 'label_config.xml'}")
+
+
+@data_app.command("import-tasks")
+def data_import_tasks(
+    export: Path = typer.Argument(..., help="A Label Studio JSON export of tasks made by `data export-tasks`."),
+    out: Path = typer.Option(..., "--out", "-o", help="Records file to write (.jsonl): inline records for the team's own "
+                             "text, standoff records for text in ../shared."),
+) -> None:
+    """Read a Label Studio JSON export back into ANNOTATION.md records. Letters with a problem (text changed,
+    a paragraph not annotated, an invalid span or label) are listed and left out; exit 1 if there were any."""
+    from kamerbrief.data.label_studio import read_export, records_from_export
+    from kamerbrief.data.records import write_records
+
+    try:
+        records, problems = records_from_export(read_export(export))
+    except KamerbriefError as err:
+        _fail(f"error: {err}", 2)
+    for problem in problems:
+        typer.echo(f"{export}: {problem}", err=True)
+    write_records(out, records)
+    typer.echo(f"imported {len(records)} letter(s) -> {out}" + (f"; {len(problems)} problem(s), letters with problems "
+                                                                 "left out" if problems else ""))
+    if problems:
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -329,12 +434,37 @@ def train(
     seed: Optional[int] = typer.Option(None, help="Override the seed."),
     threads: Optional[int] = typer.Option(None, help="torch threads (default: the config's, else all cores)."),
     shared: Optional[Path] = typer.Option(None, help="The shared/ folder that standoff records and extra sources point into."),
+    parent: Optional[str] = typer.Option(None, "--from", help="Fine-tune this trained model (folder or name under models/) "
+                                         "on --data: its weights, heads, thresholds (re-tuned on dev) and teacher; its config "
+                                         "otherwise (--config is ignored). One epoch unless --epochs."),
+    replay: bool = typer.Option(True, help="With --from: train on the parent's labeled training files too, so it keeps what it knew."),
 ) -> None:
     """Fine-tune the multi-task model (entities, paragraph labels, stance) and write the model folder
     with its tokenizer, exact config, seed, data manifest, dev metrics and model card."""
-    from kamerbrief.training.train import load_config, train as run_training
+    from kamerbrief.training.train import load_config, parent_config, train as run_training
 
     overrides = {"base_model": base_model, "training.epochs": epochs, "seed": seed, "training.torch_threads": threads}
+    if parent:
+        from kamerbrief.data.records import iter_record_files
+        from kamerbrief.pipeline.nlp import REPO_MODELS
+
+        folder = Path(parent) if Path(parent).exists() else REPO_MODELS / parent
+        try:
+            cfg = parent_config(folder, [str(f) for f in iter_record_files(data)], replay)
+        except KamerbriefError as err:
+            _fail(f"error: {err}", 2)
+        cfg["training"]["epochs"] = epochs or 1
+        for key, value in (("seed", seed), ("base_model", base_model)):
+            if value is not None:
+                cfg[key] = value
+        if threads:
+            cfg["training"]["torch_threads"] = threads
+        try:
+            metrics = run_training(cfg, out, shared_dir=shared, max_steps=max_steps)
+        except KamerbriefError as err:
+            _fail(f"error: {err}")
+        _report_training(metrics, out)
+        return
     if data:
         from kamerbrief.data.records import iter_record_files
 
@@ -348,6 +478,10 @@ def train(
         metrics = run_training(cfg, out, shared_dir=shared, max_steps=max_steps)
     except KamerbriefError as err:
         _fail(f"error: {err}")
+    _report_training(metrics, out)
+
+
+def _report_training(metrics: dict, out: Path) -> None:
     dev = metrics.get("dev")
     if dev:
         typer.echo(f"dev: entity strict F1 {dev['entity_f']:.3f}, paragraph macro-F1 {dev['paragraphs']['macro_f']:.3f}, "

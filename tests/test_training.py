@@ -243,3 +243,35 @@ def test_a_student_distils_on_an_unlabeled_transfer_set(trained, tmp_path):
     assert student["train_windows"] > metrics["train_windows"]
     card = (tmp_path / "student" / "README.md").read_text()
     assert f"- Transfer set: all paragraphs of `{corpus}`, no labels, learned from the teacher only; documents of `{held_out}` left out." in card
+
+
+def test_train_from_a_trained_model_continues_it_on_new_data(trained, tmp_path):
+    """`kamerbrief train --from MODEL --data NEW`: the parent's weights, heads and teacher, the new data plus the
+    parent's labeled training files, thresholds tuned on dev again, and a card naming the parent."""
+    import subprocess
+    import sys
+
+    from kamerbrief.training.model import KamerbriefModel
+    from kamerbrief.training.train import TrainingConfigError, parent_config
+
+    parent, _, parent_config_used = trained
+    new = _write(tmp_path / "nieuwe-brieven.jsonl", [TINY_RECORDS[1]] * 3)
+    out = tmp_path / "child"
+    done = subprocess.run([sys.executable, "-m", "kamerbrief.cli", "train", "--from", str(parent), "--data", str(new),
+                           "--out", str(out), "--threads", "1"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    saved = json.loads((out / "training_config.json").read_text())
+    assert saved["base_model"] == str(parent) and saved["parent"]["name"] == "tiny"
+    assert saved["data"]["train"] == [str(new), *parent_config_used["data"]["train"]]
+    assert saved["data"]["dev"] == parent_config_used["data"]["dev"] and saved["training"]["epochs"] == 1
+    child = KamerbriefModel.from_pretrained(out / "kamerbrief_transformer" / "model")
+    metrics = json.loads((out / "dev_metrics.json").read_text())
+    assert child.config.thresholds == metrics["thresholds"]  # tuned on dev again
+    assert child.config.paragraph_labels == KamerbriefModel.from_pretrained(parent / "kamerbrief_transformer" / "model").config.paragraph_labels
+    assert "Fine-tuned from its parent `tiny`" in (out / "README.md").read_text()
+
+    assert parent_config(parent, [str(new)], replay=False)["data"]["train"] == [str(new)]
+    with pytest.raises(TrainingConfigError, match="needs new training data"):
+        parent_config(parent, [], replay=True)
+    with pytest.raises(TrainingConfigError, match="trained kamerbrief model folder"):
+        parent_config(tmp_path, [str(new)])

@@ -55,6 +55,9 @@ def write_model_card(folder: str | Path, config: dict | None = None, metrics: di
              f"- Base encoder: `{config.get('base_model')}` ({config.get('base_description', 'see training_config.json')}).",
              "- Heads: BIO entity tags per piece (" + ", ".join(config.get("entity_labels", ["ORG", "PER", "LOC", "DATE", "REF", "LAW"])) + "), "
              "multi-label paragraph classes (recommendation, adoption, action, deadline) and the stance of adoption paragraphs.",
+             *([f"- Fine-tuned from its parent `{config['parent']['name']}` (`{config['parent']['path']}`): that model's "
+                f"weights, heads and teacher, trained further on new data (`kamerbrief train --from`)."]
+               if config.get("parent") else []),
              *([f"- Encoder layers: the bottom {config['keep_layers']} of the base's (a smaller, faster student)."]
                if config.get("keep_layers") else []),
              *([f"- Distilled from `{config['distill']['teacher']}` (alpha {config['distill'].get('alpha', 0.5)}, "

@@ -48,6 +48,35 @@ def load_config(path: str | Path, overrides: dict | None = None) -> dict:
     return config
 
 
+def parent_config(parent: str | Path, new_data: list[str], replay: bool = True) -> dict:
+    """The config to fine-tune a trained model further on ``new_data``: the parent's own config, starting
+    from its weights, heads and thresholds (thresholds are tuned on dev again), with its teacher and
+    distillation settings. Files named *dev* among ``new_data`` join the parent's dev data; the others
+    train, with the parent's labeled training files replayed beside them (``replay``) so the model keeps
+    what it knew. The parent's unlabeled transfer sets are left out: they make a run take hours."""
+    parent = Path(parent)
+    found = [f / "training_config.json" for f in (parent, Path(resolve_base(str(parent))))]
+    path = next((f for f in found if f.is_file()), None)
+    if path is None:
+        raise TrainingConfigError("--from needs a trained kamerbrief model folder (with training_config.json)", parent)
+    config = json.loads(path.read_text(encoding="utf-8"))
+    for key in ("environment", "weights_dtype", "keep_layers", "base_description"):
+        config.pop(key, None)  # the parent already has its layers; its environment is not this run's
+    new_train = [f for f in new_data if "dev" not in Path(f).stem]
+    new_dev = [f for f in new_data if "dev" in Path(f).stem]
+    if not new_train:
+        raise TrainingConfigError("--from needs new training data (--data files not named *dev*)")
+    replayed = [spec for spec in config["data"]["train"] if isinstance(spec, str)] if replay else []
+    config["data"] = {"train": [*new_train, *replayed], "dev": [*config["data"].get("dev", []), *new_dev]}
+    config["parent"] = {"path": str(parent), "name": config.get("name"),
+                        "dev": (json.loads((path.parent / "dev_metrics.json").read_text()).get("dev")
+                                if (path.parent / "dev_metrics.json").is_file() else None)}
+    config["base_model"] = str(parent)
+    config["name"] = f"{config.get('name') or parent.name}-ft"
+    config["description"] = f"{config.get('name')}: fine-tuned from {parent.name} on {', '.join(map(str, new_train))}"
+    return config
+
+
 def _expand(spec: str, shared_dir) -> Path:
     if spec.startswith("{shared}/"):
         if shared_dir is None:
