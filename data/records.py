@@ -101,22 +101,48 @@ def read_jsonl(path: str | Path) -> Iterator[tuple[int, dict]]:
     regular_file_size(path)
     line_number = 0
     try:
-        with _open_binary(path) as handle:
-            for line_number, raw in enumerate(handle, start=1):
-                if raw.strip():
-                    yield line_number, _parse_line(raw, line_number, path)
+        with open(path, "rb") as raw:
+            if path.name.endswith(".xz"):
+                lines = _xz_lines(raw)
+            elif path.name.endswith(".gz"):
+                lines = gzip.GzipFile(fileobj=raw, mode="rb")
+            else:
+                lines = raw
+            for line_number, line in enumerate(lines, start=1):
+                if line.strip():
+                    yield line_number, _parse_line(line, line_number, path)
     except (EOFError, OSError, lzma.LZMAError, zlib.error) as err:
         where = f"after line {line_number} (the lines before it were read)" if line_number else "before the first line"
         reason = "truncated" if isinstance(err, EOFError) else "corrupt or unreadable"
         raise CorruptCollectionError(f"{reason} {where}: {err}", path) from None
 
 
-def _open_binary(path: Path):
-    if path.name.endswith(".gz"):
-        return gzip.open(path, "rb")
-    if path.name.endswith(".xz"):
-        return lzma.open(path, "rb")
-    return open(path, "rb")
+def _xz_lines(raw) -> Iterator[bytes]:
+    """The lines of an .xz file, every stream in it decoded. Unlike ``lzma.open``, which takes damage
+    at the start of a later stream for the end of the file, any damage is an error."""
+    decompressor, pending, data = lzma.LZMADecompressor(), [], b""
+    while True:
+        if not data:
+            data = raw.read(1 << 16)
+            if not data:
+                break
+        if decompressor.eof:
+            data = data.lstrip(b"\0")  # stream padding between streams
+            if not data:
+                continue
+            decompressor = lzma.LZMADecompressor()
+        chunk = decompressor.decompress(data)
+        data = decompressor.unused_data if decompressor.eof else b""
+        cut = chunk.rfind(b"\n")
+        if cut < 0:
+            pending.append(chunk)
+            continue
+        block, pending = b"".join(pending) + chunk[:cut], [chunk[cut + 1:]]
+        yield from block.split(b"\n")
+    if not decompressor.eof:
+        raise EOFError("compressed file ended before the end-of-stream marker was reached")
+    if b"".join(pending):
+        yield b"".join(pending)
 
 
 def read_records(path: str | Path) -> Iterator[dict]:
