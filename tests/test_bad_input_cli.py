@@ -27,7 +27,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import TESTS
 
 CASES = sorted((TESTS / "cases" / "bad_input").glob("*.json"))
