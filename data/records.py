@@ -301,9 +301,17 @@ def to_standoff(record: dict, spans: list[tuple[int, int]], source: str, doc_id:
 
 
 def iter_record_files(paths: Iterable[str | Path]) -> Iterator[Path]:
-    """Expand files and directories (recursively) into the ``*.jsonl`` record files they hold."""
+    """Expand files and directories (recursively) into the ``*.jsonl`` record files they hold. A
+    subfolder that cannot be listed is yielded itself, so that reading it reports the coded error."""
     for path in map(Path, paths):
-        if path.is_dir():
-            yield from sorted(p for p in path.rglob("*.jsonl") if p.is_file())
-        else:
+        try:
+            is_dir = path.is_dir()
+        except OSError:
+            is_dir = False
+        if not is_dir:
             yield path
+            continue
+        found, unreadable = [], []
+        for root, _, names in os.walk(path, onerror=lambda err: unreadable.append(Path(err.filename or path))):
+            found.extend(Path(root) / name for name in names if name.endswith(".jsonl"))
+        yield from sorted(found) + sorted(unreadable)

@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 
 import pytest
-from kamerbrief.data.records import InvalidLine, read_jsonl, read_records, resolve, shared_file
+from kamerbrief.data.records import InvalidLine, iter_record_files, read_jsonl, read_records, resolve, shared_file
 from kamerbrief.pipeline.reader import iter_letter_files, read_letter, read_text
 from kamerbrief.pipeline.reader.decode import decode
 
@@ -74,6 +74,9 @@ def test_a_folder_that_cannot_be_listed_is_returned_so_reading_it_reports_it(tmp
     monkeypatch.setattr(os, "scandir", scandir)
     files = iter_letter_files([tmp_path])
     assert files == [tmp_path / "open" / "brief.txt", tmp_path / "dicht"]
+    with pytest.raises(UnreadableInputError, match="is a folder that cannot be listed"):
+        read_letter(files[1])
+    assert [p.name for p in iter_record_files([tmp_path])] == ["dicht"]
     monkeypatch.undo()
     with pytest.raises(NotRegularFileError, match="is a directory"):
         read_letter(files[1])

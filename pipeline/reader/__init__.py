@@ -100,11 +100,20 @@ def iter_letter_files(paths) -> list[Path]:
     :func:`read_letter` on them raises the coded error (E107 unreadable, E108 not a regular file)."""
     found: list[Path] = []
     for path in map(Path, paths):
-        if path.is_dir():
+        if _is_dir(path):
             found.extend(_walk_letter_files(path))
         else:
             found.append(path)
     return found
+
+
+def _is_dir(path: Path) -> bool:
+    """``path.is_dir()``, except that a path the system refuses to look at (a folder above it that
+    cannot be searched) counts as a file, so reading it reports the coded error for that path only."""
+    try:
+        return path.is_dir()
+    except OSError:
+        return False
 
 
 __all__ = ["Letter", "Paragraph", "FootnoteMarker", "Block", "read_letter", "read_text", "read_corpus_record",

@@ -34,7 +34,11 @@ def regular_file_size(path: Path) -> int:
     except OSError as err:
         raise UnreadableInputError(f"cannot be read ({err.strerror or err})", path) from None
     if stat.S_ISDIR(info.st_mode):
-        raise NotRegularFileError("is a directory, not a letter file", path)
+        try:
+            os.scandir(path).close()
+        except OSError as err:
+            raise UnreadableInputError(f"is a folder that cannot be listed ({err.strerror or err})", path) from None
+        raise NotRegularFileError("is a directory, not a file", path)
     if not stat.S_ISREG(info.st_mode):
         raise NotRegularFileError("is not a regular file (a FIFO, device or socket): refused instead of waiting on it", path)
     return info.st_size
