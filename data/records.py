@@ -311,7 +311,6 @@ def iter_record_files(paths: Iterable[str | Path]) -> Iterator[Path]:
         if not is_dir:
             yield path
             continue
-        found, unreadable = [], []
-        for root, _, names in os.walk(path, onerror=lambda err: unreadable.append(Path(err.filename or path))):
-            found.extend(Path(root) / name for name in names if name.endswith(".jsonl"))
-        yield from sorted(found) + sorted(unreadable)
+        from kamerbrief.pipeline.reader import walk_files
+
+        yield from walk_files(path, lambda name: name.endswith(".jsonl"))

@@ -81,15 +81,20 @@ def read_corpus_record(record: dict, source: str | None = None) -> Letter:
 LETTER_SUFFIXES = {".txt", ".xml", ".html", ".htm", ".md", ".markdown", ".text"}
 
 
-def _walk_letter_files(folder: Path) -> list[Path]:
-    """Letter files under ``folder`` (recursive, symlinked folders not followed), sorted. A subfolder
-    that cannot be listed is returned itself, so that reading it reports the coded error instead of
-    skipping it silently; so is a FIFO or device with a letter suffix."""
+def walk_files(folder: Path, keep) -> list[Path]:
+    """Files under ``folder`` whose name ``keep(name)`` accepts (recursive, symlinked folders not
+    followed), sorted. A subfolder that cannot be listed is returned itself, so that reading it
+    reports the coded error instead of it being skipped silently; so is a FIFO or device with an
+    accepted name."""
     found: list[Path] = []
     unreadable: list[Path] = []
     for root, _, names in os.walk(folder, onerror=lambda err: unreadable.append(Path(err.filename or folder))):
-        found.extend(Path(root) / name for name in names if Path(name).suffix.lower() in LETTER_SUFFIXES)
+        found.extend(Path(root) / name for name in names if keep(name))
     return sorted(found) + sorted(unreadable)
+
+
+def _is_letter_name(name: str) -> bool:
+    return Path(name).suffix.lower() in LETTER_SUFFIXES
 
 
 def iter_letter_files(paths) -> list[Path]:
@@ -101,7 +106,7 @@ def iter_letter_files(paths) -> list[Path]:
     found: list[Path] = []
     for path in map(Path, paths):
         if _is_dir(path):
-            found.extend(_walk_letter_files(path))
+            found.extend(walk_files(path, _is_letter_name))
         else:
             found.append(path)
     return found
@@ -117,4 +122,4 @@ def _is_dir(path: Path) -> bool:
 
 
 __all__ = ["Letter", "Paragraph", "FootnoteMarker", "Block", "read_letter", "read_text", "read_corpus_record",
-           "detect_format", "iter_letter_files", "FORMATS"]
+           "detect_format", "iter_letter_files", "walk_files", "FORMATS"]
