@@ -251,7 +251,9 @@ def evaluate(
     for problem in problems:
         typer.echo(str(problem), err=True)
     if problems and not skip_invalid:
-        _fail(f"error: {InvalidGoldError(f'{len(problems)} problem(s), {n_invalid} invalid gold record(s): fix them (kamerbrief data validate) or pass --skip-invalid', problems, where)}", 2)
+        err = InvalidGoldError(f"{len(problems)} problem(s), {n_invalid} invalid gold record(s): fix them "
+                               f"(kamerbrief data validate) or pass --skip-invalid", problems, where)
+        _fail(f"error: {err}", 2)
     if not records:
         _fail(f"error: {InvalidGoldError('no valid gold records', problems, where)}", 2)
     if problems:
