@@ -109,7 +109,7 @@ def read_jsonl(path: str | Path) -> Iterator[tuple[int, dict]]:
             else:
                 lines = raw
             for line_number, line in enumerate(lines, start=1):
-                if line.strip():
+                if line and not line.isspace():
                     yield line_number, _parse_line(line, line_number, path)
     except (EOFError, OSError, lzma.LZMAError, zlib.error) as err:
         where = f"after line {line_number} (the lines before it were read)" if line_number else "before the first line"
