@@ -14,11 +14,19 @@ import hashlib
 import json
 import lzma
 import os
+import zlib
 from functools import lru_cache
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Iterable, Iterator
 
-from kamerbrief.errors import RecordError, StandoffResolutionError
+from kamerbrief.errors import (
+    CorruptCollectionError,
+    InvalidLineError,
+    InvalidRecordError,
+    RecordError,
+    StandoffResolutionError,
+    UnsafeSourceError,
+)
 
 HASH_CHARS = 16
 
@@ -42,24 +50,106 @@ def _open_text(path: Path, mode: str = "rt"):
     return open(path, mode[0], encoding="utf-8")
 
 
+class InvalidLine(dict):
+    """What :func:`read_jsonl` yields for a line that is not a record (not JSON, not an object, bad
+    UTF-8, nested too deeply): an empty dict, so code that reads records as dicts finds no fields in
+    it, with ``error`` (an :class:`~kamerbrief.errors.InvalidLineError` naming the file and line) to
+    record or raise."""
+
+    def __init__(self, error: InvalidLineError):
+        super().__init__()
+        self.error = error
+
+
+def _parse_line(raw: bytes, line_number: int, path: Path) -> dict:
+    def invalid(problem: str) -> InvalidLine:
+        return InvalidLine(InvalidLineError(f"line {line_number}: {problem}", path))
+
+    try:
+        line = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        return invalid(f"not UTF-8 (byte {err.start})")
+    if line_number == 1:
+        line = line.lstrip("\ufeff")
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as err:
+        return invalid(f"not valid JSON ({err.msg}, column {err.colno})")
+    except RecursionError:
+        return invalid("JSON nested too deeply to read")
+    if not isinstance(record, dict):
+        return invalid(f"a record must be a JSON object, not {type(record).__name__}")
+    return record
+
+
 def read_jsonl(path: str | Path) -> Iterator[tuple[int, dict]]:
-    """Yield ``(line_number, record)`` from a JSONL file (plain, .gz or .xz)."""
+    """Yield ``(line_number, record)`` for every non-blank line of a JSONL file (plain, .gz or .xz).
+
+    Contract (callers rely on it, ``pipeline/batch.py`` among them):
+    - a line that is not a JSON object is yielded as ``(line_number, InvalidLine)``: an empty dict
+      whose ``error`` is the coded error for that line; the lines after it are read as usual, so one
+      bad line costs that line only (``isinstance(record, InvalidLine)``; :func:`read_records`
+      raises it instead);
+    - a file that cannot be read at all (missing, unreadable, a FIFO or device) raises a
+      :class:`~kamerbrief.errors.ReadError` before anything is yielded;
+    - a compressed file that is truncated or corrupt yields every record before the cut, then raises
+      :class:`~kamerbrief.errors.CorruptCollectionError` naming the file and the last good line.
+    """
+    from kamerbrief.pipeline.reader.decode import regular_file_size
+
     path = Path(path)
-    with _open_text(path) as handle:
-        for line_number, line in enumerate(handle, start=1):
-            if not line.strip():
+    regular_file_size(path)
+    line_number = 0
+    try:
+        with open(path, "rb") as raw:
+            if path.name.endswith(".xz"):
+                lines = _xz_lines(raw)
+            elif path.name.endswith(".gz"):
+                lines = gzip.GzipFile(fileobj=raw, mode="rb")
+            else:
+                lines = raw
+            for line_number, line in enumerate(lines, start=1):
+                if line and not line.isspace():
+                    yield line_number, _parse_line(line, line_number, path)
+    except (EOFError, OSError, lzma.LZMAError, zlib.error) as err:
+        where = f"after line {line_number} (the lines before it were read)" if line_number else "before the first line"
+        reason = "truncated" if isinstance(err, EOFError) else "corrupt or unreadable"
+        raise CorruptCollectionError(f"{reason} {where}: {err}", path) from None
+
+
+def _xz_lines(raw) -> Iterator[bytes]:
+    """The lines of an .xz file, every stream in it decoded. Unlike ``lzma.open``, which takes damage
+    at the start of a later stream for the end of the file, any damage is an error."""
+    decompressor, pending, data = lzma.LZMADecompressor(), [], b""
+    while True:
+        if not data:
+            data = raw.read(1 << 16)
+            if not data:
+                break
+        if decompressor.eof:
+            data = data.lstrip(b"\0")  # stream padding between streams
+            if not data:
                 continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise RecordError(f"line {line_number}: not valid JSON ({err.msg})", path) from None
-            if not isinstance(record, dict):
-                raise RecordError(f"line {line_number}: a record must be a JSON object", path)
-            yield line_number, record
+            decompressor = lzma.LZMADecompressor()
+        chunk = decompressor.decompress(data)
+        data = decompressor.unused_data if decompressor.eof else b""
+        cut = chunk.rfind(b"\n")
+        if cut < 0:
+            pending.append(chunk)
+            continue
+        block, pending = b"".join(pending) + chunk[:cut], [chunk[cut + 1:]]
+        yield from block.split(b"\n")
+    if not decompressor.eof:
+        raise EOFError("compressed file ended before the end-of-stream marker was reached")
+    if b"".join(pending):
+        yield b"".join(pending)
 
 
 def read_records(path: str | Path) -> Iterator[dict]:
+    """The records of a JSONL file; a line that is not a record raises its coded error."""
     for _, record in read_jsonl(path):
+        if isinstance(record, InvalidLine):
+            raise record.error
         yield record
 
 
@@ -75,7 +165,30 @@ def write_records(path: str | Path, records: Iterable[dict]) -> int:
 
 
 def is_standoff(record: dict) -> bool:
-    return "doc_id" in record and any("text" not in p for p in record.get("paragraphs", []))
+    paragraphs = record.get("paragraphs")
+    return "doc_id" in record and isinstance(paragraphs, list) and any(isinstance(p, dict) and "text" not in p for p in paragraphs)
+
+
+def check_structure(record: dict, where: str | Path | None = None) -> None:
+    """Raise :class:`~kamerbrief.errors.InvalidRecordError` unless ``record`` has the shape the
+    pipeline reads: a ``paragraphs`` list of objects, each with a string ``text`` (inline) or integer
+    ``start``/``end`` (standoff). Labels and offsets are the validator's business (``data/validate.py``)."""
+    name = f"record {record.get('id')!r:.80}"
+    if not isinstance(record.get("id"), str) or not record["id"]:
+        raise InvalidRecordError(f"{name}: a record needs a string 'id'", where)
+    if not isinstance(record.get("meta", {}), dict):
+        raise InvalidRecordError(f"{name}: 'meta' must be an object", where)
+    paragraphs = record.get("paragraphs")
+    if not isinstance(paragraphs, list):
+        raise InvalidRecordError(f"{name}: 'paragraphs' must be a list, not {type(paragraphs).__name__}", where)
+    standoff = is_standoff(record)
+    for index, paragraph in enumerate(paragraphs):
+        if not isinstance(paragraph, dict):
+            raise InvalidRecordError(f"{name} paragraph {index}: must be an object, not {type(paragraph).__name__}", where)
+        if standoff:
+            continue
+        if not isinstance(paragraph.get("text"), str) or not paragraph["text"].strip():
+            raise InvalidRecordError(f"{name} paragraph {index}: has no text", where)
 
 
 def find_shared_dir(explicit: str | Path | None = None) -> Path | None:
@@ -97,17 +210,33 @@ def find_shared_dir(explicit: str | Path | None = None) -> Path | None:
 @lru_cache(maxsize=8)
 def _corpus_index(corpus_file: str) -> dict[str, str]:
     """``path -> text`` for one JSONL corpus file (``path`` is unique per record there)."""
-    return {record["path"]: record["text"] for record in read_records(corpus_file)}
+    return {record["path"]: record["text"] for record in read_records(corpus_file)
+            if isinstance(record.get("path"), str) and isinstance(record.get("text"), str)}
+
+
+def shared_file(shared: Path, source, where: str | Path | None = None) -> Path:
+    """``shared / source``, refused unless ``source`` is a relative path that stays inside ``shared``:
+    a standoff record must never make the tools read (and print) any other file on the machine."""
+    if not isinstance(source, str) or not source.strip():
+        raise StandoffResolutionError(f"source must be a path relative to the shared folder, not {source!r}", where)
+    posix, windows = PurePosixPath(source), PureWindowsPath(source)
+    if posix.is_absolute() or windows.is_absolute() or windows.drive or ".." in posix.parts or ".." in windows.parts:
+        raise UnsafeSourceError(f"source {source!r} is absolute or leaves the shared folder ('..'): refused", where)
+    path = shared / source
+    if not path.resolve().is_relative_to(shared.resolve()):
+        raise UnsafeSourceError(f"source {source!r} resolves outside the shared folder: refused", where)
+    return path
 
 
 def source_text(source: str, doc_path: str, shared_dir: str | Path | None = None) -> str:
-    """The full text of document ``doc_path`` in corpus ``source`` (relative to the shared folder)."""
+    """The full text of document ``doc_path`` in corpus ``source`` (relative to the shared folder,
+    which it may not leave)."""
     shared = find_shared_dir(shared_dir)
     if shared is None:
         raise StandoffResolutionError(
             "cannot find the shared folder with corpora/ (set KAMERBRIEF_SHARED or pass --shared)"
         )
-    corpus_file = shared / source
+    corpus_file = shared_file(shared, source)
     if not corpus_file.is_file():
         raise StandoffResolutionError(f"source corpus {source!r} not found under {shared}")
     if corpus_file.suffix in {".txt", ".xml", ".html", ".md"}:
@@ -122,11 +251,14 @@ def source_text(source: str, doc_path: str, shared_dir: str | Path | None = None
 
 def resolve(record: dict, shared_dir: str | Path | None = None) -> dict:
     """Return an inline copy of ``record``; standoff paragraphs get their text, checked against the hash."""
+    check_structure(record)
     if not is_standoff(record):
         return record
     from kamerbrief.pipeline.reader.text_formats import markdown_inline_text
 
-    text = source_text(record["source"], record["path"], shared_dir)
+    if not isinstance(record.get("path"), str):
+        raise StandoffResolutionError(f"record {record.get('id')!r}: a standoff record needs the document's 'path' (a string)")
+    text = source_text(record.get("source"), record["path"], shared_dir)
     paragraphs = []
     for index, paragraph in enumerate(record["paragraphs"]):
         start, end = paragraph.get("start"), paragraph.get("end")
@@ -169,9 +301,16 @@ def to_standoff(record: dict, spans: list[tuple[int, int]], source: str, doc_id:
 
 
 def iter_record_files(paths: Iterable[str | Path]) -> Iterator[Path]:
-    """Expand files and directories (recursively) into the ``*.jsonl`` record files they hold."""
+    """Expand files and directories (recursively) into the ``*.jsonl`` record files they hold. A
+    subfolder that cannot be listed is yielded itself, so that reading it reports the coded error."""
     for path in map(Path, paths):
-        if path.is_dir():
-            yield from sorted(p for p in path.rglob("*.jsonl") if p.is_file())
-        else:
+        try:
+            is_dir = path.is_dir()
+        except OSError:
+            is_dir = False
+        if not is_dir:
             yield path
+            continue
+        from kamerbrief.pipeline.reader import walk_files
+
+        yield from walk_files(path, lambda name: name.endswith(".jsonl"))

@@ -10,14 +10,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from kamerbrief.data.markup import compile_file, render_markup
-from kamerbrief.data.records import read_records, stable_hash, to_standoff
+from kamerbrief.data.records import read_records, shared_file, stable_hash, to_standoff
 from kamerbrief.errors import RecordError
 from kamerbrief.pipeline.reader import read_corpus_record
 
 
 def corpus_letter(corpus_file: str | Path, doc_path: str):
     for record in read_records(corpus_file):
-        if record["path"] == doc_path:
+        if record.get("path") == doc_path:
             return record, read_corpus_record(record)
     raise RecordError(f"document {doc_path!r} not found", corpus_file)
 
@@ -50,11 +50,15 @@ def import_markup(markup_path: str | Path, shared_corpora_root: str | Path) -> d
     """Compile an annotated export back into a standoff record, verifying every paragraph's text."""
     inline = compile_file(markup_path)
     meta = dict(inline["meta"])
+    missing = [key for key in ("source", "doc_id", "path") if not isinstance(meta.get(key), str)]
+    if missing:
+        raise RecordError(f"the header needs {', '.join(missing)} (as export-standoff wrote it)", markup_path)
     source, doc_id, doc_path = meta.pop("source"), meta.pop("doc_id"), meta.pop("path")
     meta.pop("selected_by", None)
     # A passage chosen by `data select` starts at paragraph `first_paragraph` of the document.
     first = int(meta.pop("first_paragraph", 0) or 0)
-    record, letter = corpus_letter(Path(shared_corpora_root) / source, doc_path)
+    # The source may not point outside the shared folder (an absolute path or '..' is refused).
+    record, letter = corpus_letter(shared_file(Path(shared_corpora_root), source, markup_path), doc_path)
     spans = []
     for index, (annotated, original) in enumerate(zip(inline["paragraphs"], letter.paragraphs[first:]), start=first):
         if annotated["text"] != original.text:

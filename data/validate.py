@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator
 
-from kamerbrief.data.records import is_standoff, iter_record_files, read_jsonl, resolve
+from kamerbrief.data.records import InvalidLine, is_standoff, iter_record_files, read_jsonl, resolve
 from kamerbrief.data.schema import ENTITY_LABELS, PARAGRAPH_KINDS, PARAGRAPH_LABELS, STANCES
 from kamerbrief.errors import KamerbriefError
 
@@ -19,12 +19,24 @@ class Problem:
     record: str
     paragraph: int | None
     message: str
+    code: str = "E200"
 
     def __str__(self) -> str:
-        where = f"{self.path}:{self.line} record {self.record!r}"
+        where = f"{self.path}:{self.line} record {self.record!r}" if self.line else f"{self.path}"
         if self.paragraph is not None:
             where += f" paragraph {self.paragraph}"
-        return f"{where}: {self.message}"
+        return f"[{self.code}] {where}: {self.message}"
+
+
+@dataclass
+class CheckedRecord:
+    """One line of a record file after validation: the record resolved to inline form (None when it
+    cannot be used at all) and everything wrong with it."""
+
+    path: str
+    line: int
+    record: dict | None
+    problems: list[Problem]
 
 
 def _is_iso(value) -> bool:
@@ -35,8 +47,14 @@ def _is_iso(value) -> bool:
         return False
 
 
+def _is_offset(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def paragraph_problems(paragraph: dict) -> list[str]:
     """Everything wrong with one inline paragraph, as messages."""
+    if not isinstance(paragraph, dict):
+        return [f"a paragraph must be an object, not {type(paragraph).__name__}"]
     problems: list[str] = []
     text = paragraph.get("text")
     if not isinstance(text, str) or not text.strip():
@@ -45,9 +63,10 @@ def paragraph_problems(paragraph: dict) -> list[str]:
     if not isinstance(labels, list):
         return ["labels must be a list"]
     for label in labels:
-        if label not in PARAGRAPH_LABELS:
+        if not isinstance(label, str) or label not in PARAGRAPH_LABELS:
             problems.append(f"unknown paragraph label {label!r} (allowed: {', '.join(PARAGRAPH_LABELS)})")
-    if len(set(labels)) != len(labels):
+    names = [label for label in labels if isinstance(label, str)]
+    if len(set(names)) != len(names):
         problems.append("a paragraph label is repeated")
     stance = paragraph.get("stance")
     if "adoption" in labels and stance not in STANCES:
@@ -60,17 +79,23 @@ def paragraph_problems(paragraph: dict) -> list[str]:
     entities = paragraph.get("entities", [])
     if not isinstance(entities, list):
         return problems + ["entities must be a list"]
-    for entity in sorted(entities, key=lambda e: (e.get("start", -1), e.get("end", -1)) if isinstance(e, dict) else (-1, -1)):
+    spans = []
+    for entity in entities:
         if not isinstance(entity, dict):
             problems.append(f"entity {entity!r} is not an object")
-            continue
-        start, end, label = entity.get("start"), entity.get("end"), entity.get("label")
+        elif not _is_offset(entity.get("start")) or not _is_offset(entity.get("end")):
+            problems.append(f"entity {entity.get('label')!r} {entity.get('start')!r}..{entity.get('end')!r}: "
+                            f"start and end must be integers")
+        else:
+            spans.append(entity)
+    for entity in sorted(spans, key=lambda e: (e["start"], e["end"])):
+        start, end, label = entity["start"], entity["end"], entity.get("label")
         name = f"entity {label} {start}..{end}"
-        if not isinstance(start, int) or not isinstance(end, int) or not 0 <= start < end <= len(text):
+        if not 0 <= start < end <= len(text):
             problems.append(f"{name}: offsets outside the paragraph (length {len(text)})")
             continue
         surface = text[start:end]
-        if label not in ENTITY_LABELS:
+        if not isinstance(label, str) or label not in ENTITY_LABELS:
             problems.append(f"{name} {surface!r}: unknown entity label {label!r} (allowed: {', '.join(ENTITY_LABELS)})")
         if surface != surface.strip():
             problems.append(f"{name} {surface!r}: span starts or ends with whitespace")
@@ -88,36 +113,62 @@ def paragraph_problems(paragraph: dict) -> list[str]:
     return problems
 
 
+def _check_record(path: str, line: int, record: dict, seen: dict[str, str], shared_dir) -> CheckedRecord:
+    def problem(message: str, paragraph: int | None = None, code: str = "E200", record_id: str = "-") -> Problem:
+        return Problem(path, line, record_id, paragraph, message, code)
+
+    if isinstance(record, InvalidLine):
+        return CheckedRecord(path, line, None, [problem(record.error.message, code=record.error.code)])
+    record_id = record.get("id")
+    if not isinstance(record_id, str) or not record_id:
+        return CheckedRecord(path, line, None, [problem(f"record needs a string 'id' (got {record_id!r:.60})")])
+    problems: list[Problem] = []
+    if record_id in seen:
+        problems.append(problem(f"duplicate id (also in {seen[record_id]})", record_id=record_id))
+    else:
+        seen[record_id] = f"{path}:{line}"
+    if not isinstance(record.get("paragraphs"), list) or not record["paragraphs"]:
+        hint = " (this is a corpus record with 'text'; gold needs ANNOTATION.md records)" if "text" in record else ""
+        return CheckedRecord(path, line, None, problems + [problem(f"record needs a non-empty 'paragraphs' list{hint}",
+                                                                   record_id=record_id)])
+    meta = record.get("meta", {})
+    if not isinstance(meta, dict):
+        problems.append(problem(f"meta must be an object, not {type(meta).__name__}", record_id=record_id))
+    elif meta.get("date") is not None and not _is_iso(meta["date"]):
+        problems.append(problem(f"meta.date {meta['date']!r} is not YYYY-MM-DD", record_id=record_id))
+    try:
+        inline = resolve(record, shared_dir) if is_standoff(record) else record
+    except KamerbriefError as err:
+        return CheckedRecord(path, line, None, problems + [problem(err.message, code=err.code, record_id=record_id)])
+    for index, paragraph in enumerate(inline["paragraphs"]):
+        for message in paragraph_problems(paragraph):
+            problems.append(problem(message, index, record_id=record_id))
+    return CheckedRecord(path, line, inline, problems)
+
+
+def check_files(paths: Iterable[str | Path], shared_dir: str | Path | None = None) -> Iterator[CheckedRecord]:
+    """Every record in ``paths`` (files or directories of ``*.jsonl``), validated and resolved. A file
+    that cannot be read (or not to its end) gives a ``CheckedRecord`` with no record and that problem;
+    the records before a cut are still checked."""
+    seen: dict[str, str] = {}
+    paths = list(paths)
+    files = list(iter_record_files(paths))
+    if not files:
+        yield CheckedRecord(", ".join(map(str, paths)), 0, None,
+                            [Problem(", ".join(map(str, paths)), 0, "-", None, "no record files (*.jsonl) found", "E107")])
+    for path in files:
+        try:
+            for line, record in read_jsonl(path):
+                yield _check_record(str(path), line, record, seen, shared_dir)
+        except KamerbriefError as err:
+            yield CheckedRecord(str(path), 0, None, [Problem(str(path), 0, "-", None, err.message, err.code)])
+
+
 def validate_files(paths: Iterable[str | Path], shared_dir: str | Path | None = None) -> tuple[list[Problem], int]:
     """Validate every record in ``paths`` (files or directories of ``*.jsonl``); returns (problems, n_records)."""
     problems: list[Problem] = []
-    seen: dict[str, str] = {}
     n_records = 0
-    for path in iter_record_files(paths):
-        try:
-            for line, record in read_jsonl(path):
-                n_records += 1
-                record_id = record.get("id")
-                if not isinstance(record_id, str) or not record_id:
-                    problems.append(Problem(str(path), line, str(record_id), None, "record needs a string 'id'"))
-                    continue
-                if record_id in seen:
-                    problems.append(Problem(str(path), line, record_id, None, f"duplicate id (also in {seen[record_id]})"))
-                seen[record_id] = f"{path}:{line}"
-                if not isinstance(record.get("paragraphs"), list) or not record["paragraphs"]:
-                    problems.append(Problem(str(path), line, record_id, None, "record needs a non-empty 'paragraphs' list"))
-                    continue
-                meta_date = record.get("meta", {}).get("date")
-                if meta_date is not None and not _is_iso(meta_date):
-                    problems.append(Problem(str(path), line, record_id, None, f"meta.date {meta_date!r} is not YYYY-MM-DD"))
-                try:
-                    inline = resolve(record, shared_dir) if is_standoff(record) else record
-                except KamerbriefError as err:
-                    problems.append(Problem(str(path), line, record_id, None, err.message))
-                    continue
-                for index, paragraph in enumerate(inline["paragraphs"]):
-                    for message in paragraph_problems(paragraph):
-                        problems.append(Problem(str(path), line, record_id, index, message))
-        except (KamerbriefError, OSError, UnicodeDecodeError) as err:
-            problems.append(Problem(str(path), 0, "-", None, getattr(err, "message", str(err))))
+    for checked in check_files(paths, shared_dir):
+        n_records += checked.line > 0
+        problems.extend(checked.problems)
     return problems, n_records

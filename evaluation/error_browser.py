@@ -8,6 +8,7 @@ paragraph around the span (displaCy), with the overlapping span on the other sid
 from __future__ import annotations
 
 import html
+import re
 from collections import defaultdict
 
 from kamerbrief.evaluation.metrics import ScoredParagraph
@@ -16,9 +17,21 @@ from kamerbrief.pipeline.render import ENTITY_COLOURS, LABEL_COLOURS, STYLE, ent
 CONTEXT = 120
 
 
+def _esc(value) -> str:
+    """Everything from the data is escaped, quotes included: a label or letter id is never markup."""
+    return html.escape(str(value), quote=True)
+
+
+def _anchor(*parts) -> str:
+    """An id made of letters, digits and ``-`` only, whatever the label holds (other characters as
+    ``_hex_``), so it is safe in ``id`` and ``href`` and still unique per label."""
+    return "-".join(re.sub(r"[^A-Za-z0-9]", lambda m: f"_{ord(m.group()):x}_", str(part)) for part in parts)
+
+
 def _snippet(text: str, start: int, end: int, label: str) -> str:
     lo, hi = max(0, start - CONTEXT), min(len(text), end + CONTEXT)
-    return entities_html(text[lo:hi], [{"start": start - lo, "end": end - lo, "label": label}])
+    # displaCy escapes the text but writes the label as it is.
+    return entities_html(text[lo:hi], [{"start": start - lo, "end": end - lo, "label": _esc(label)}])
 
 
 def _overlapping(spans, start, end):
@@ -51,29 +64,29 @@ def error_browser_html(items: list[ScoredParagraph], report: dict | None = None,
                 entries = errors[kind][label][side]
                 if not entries:
                     continue
-                anchor = f"{kind}-{label}-{side}"
-                toc.append(f'<li><a href="#{anchor}">{kind} {html.escape(label)}: {name}</a> ({len(entries)})</li>')
+                anchor = _anchor(kind, label, side)
+                toc.append(f'<li><a href="#{anchor}">{kind} {_esc(label)}: {name}</a> ({len(entries)})</li>')
                 body = []
                 for entry in entries:
                     if kind == "paragraph":
                         n, item = entry
                         gold = ", ".join(sorted(item.gold_labels)) or "none"
                         pred = ", ".join(sorted(item.pred_labels)) or "none"
-                        body.append(f'<div class="err"><div class="tags">{html.escape(item.letter_id)} · gold: {html.escape(gold)} · '
-                                    f'predicted: {html.escape(pred)}</div><p>{html.escape(item.text)}</p></div>')
+                        body.append(f'<div class="err"><div class="tags">{_esc(item.letter_id)} · gold: {_esc(gold)} · '
+                                    f'predicted: {_esc(pred)}</div><p>{_esc(item.text)}</p></div>')
                     else:
                         n, item, span, other = entry
                         other_side = "gold" if side == "fp" else "predicted"
-                        note = "; ".join(f"{other_side} {o[2]} “{html.escape(item.text[o[0]:o[1]])}”" for o in other) or f"no {other_side} span here"
-                        body.append(f'<div class="err"><div class="tags">{html.escape(item.letter_id)} · '
-                                    f'“{html.escape(item.text[span[0]:span[1]])}” · {note}</div>{_snippet(item.text, *span)}</div>')
+                        note = "; ".join(f"{other_side} {_esc(o[2])} “{_esc(item.text[o[0]:o[1]])}”" for o in other) or f"no {other_side} span here"
+                        body.append(f'<div class="err"><div class="tags">{_esc(item.letter_id)} · '
+                                    f'“{_esc(item.text[span[0]:span[1]])}” · {note}</div>{_snippet(item.text, *span)}</div>')
                 colour = LABEL_COLOURS.get(label) or ENTITY_COLOURS.get(label, "#888")
-                sections.append(f'<h2 id="{anchor}" style="border-left: 8px solid {colour}; padding-left: .4em">'
-                                f'{kind} {html.escape(label)}: {name} ({len(entries)})</h2>' + "".join(body))
+                sections.append(f'<h2 id="{anchor}" style="border-left: 8px solid {_esc(colour)}; padding-left: .4em">'
+                                f'{kind} {_esc(label)}: {name} ({len(entries)})</h2>' + "".join(body))
     summary = ""
     if report:
         from kamerbrief.evaluation.report import markdown_summary
-        summary = f"<pre>{html.escape(markdown_summary(report))}</pre>"
-    return (f'<!DOCTYPE html><html lang="nl"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+        summary = f"<pre>{_esc(markdown_summary(report))}</pre>"
+    return (f'<!DOCTYPE html><html lang="nl"><head><meta charset="utf-8"><title>{_esc(title)}</title>'
             f'<style>{STYLE} .err {{ border-bottom: 1px solid #eee; padding: .4em 0; }}</style></head><body>'
-            f'<h1>{html.escape(title)}</h1>{summary}<ul>{"".join(toc)}</ul>{"".join(sections)}</body></html>')
+            f'<h1>{_esc(title)}</h1>{summary}<ul>{"".join(toc)}</ul>{"".join(sections)}</body></html>')

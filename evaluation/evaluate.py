@@ -11,16 +11,36 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kamerbrief.errors import KamerbriefError
+from kamerbrief.errors import InvalidGoldError, KamerbriefError
 from kamerbrief.evaluation.metrics import ScoredParagraph, evaluate_items
 
 
-def load_gold(paths, shared_dir=None) -> list[dict]:
-    from kamerbrief.data.records import iter_record_files, read_records, resolve
+def check_gold(paths, shared_dir=None) -> tuple[list[dict], list, int]:
+    """The gold records under ``paths`` checked with the validator of ``kamerbrief data validate``:
+    ``(valid records resolved to inline form, every problem, number of invalid records)``."""
+    from kamerbrief.data.validate import check_files
 
-    records = [resolve(r, shared_dir) for f in iter_record_files(paths) for r in read_records(f)]
+    records, problems, n_invalid = [], [], 0
+    for checked in check_files(paths, shared_dir):
+        problems.extend(checked.problems)
+        if checked.problems or checked.record is None:
+            n_invalid += checked.line > 0
+        else:
+            records.append(checked.record)
+    return records, problems, n_invalid
+
+
+def load_gold(paths, shared_dir=None, skip_invalid: bool = False) -> list[dict]:
+    """Valid gold records, resolved to inline form. Any problem raises
+    :class:`~kamerbrief.errors.InvalidGoldError` listing them all, unless ``skip_invalid``: then the
+    invalid records are left out (and :func:`check_gold` says how many)."""
+    records, problems, n_invalid = check_gold(paths, shared_dir)
+    where = ", ".join(map(str, paths))
+    if problems and not skip_invalid:
+        raise InvalidGoldError(f"{len(problems)} problem(s) in the gold data ({n_invalid} invalid record(s)): fix them "
+                               f"(see `kamerbrief data validate`) or pass --skip-invalid", problems, where)
     if not records:
-        raise KamerbriefError(f"no gold records found in {', '.join(map(str, paths))}")
+        raise InvalidGoldError("no valid gold records found", problems, where)
     return records
 
 

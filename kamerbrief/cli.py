@@ -9,6 +9,7 @@ from typing import List, Optional
 import typer
 
 from kamerbrief.errors import KamerbriefError
+from kamerbrief.pipeline.reader import FORMATS
 
 app = typer.Typer(help="kamerbrief: read, annotate, train and evaluate on Dutch government letters.", no_args_is_help=True, add_completion=False)
 data_app = typer.Typer(help="Annotated data: validate, count, compile.", no_args_is_help=True)
@@ -22,34 +23,69 @@ def _fail(message: str, code: int = 1) -> None:
     raise typer.Exit(code)
 
 
+def _record_error(err: KamerbriefError, path: Path, line: int) -> str:
+    """A record-level error with the collection file and line in front, whatever the error names."""
+    message = err.message if err.message.startswith(f"line {line}:") else f"line {line}: {err.message}"
+    return f"[{err.code}] {path}: {message}"
+
+
+def _collection_letters(path: Path):
+    """Letters from a JSONL collection (corpus records with ``text`` or ANNOTATION.md records), each
+    bad line or record as an error string in its place; a file cut short ends with its error."""
+    from kamerbrief.data.records import InvalidLine, read_jsonl
+    from kamerbrief.pipeline.batch import letter_from_record
+
+    try:
+        for line, record in read_jsonl(path):
+            if isinstance(record, InvalidLine):
+                yield str(record.error)
+                continue
+            try:
+                yield letter_from_record(record, str(path))
+            except KamerbriefError as err:
+                yield _record_error(err, path, line)
+    except KamerbriefError as err:
+        yield str(err)
+
+
 @app.command()
 def read(
-    paths: List[Path] = typer.Argument(..., help="Letter files or directories (searched recursively for .txt/.xml/.html/.md)."),
+    paths: List[Path] = typer.Argument(..., help="Letter files, directories (searched recursively for .txt/.xml/.html/.md) or JSONL collections (.jsonl/.jsonl.gz/.jsonl.xz: each record is a letter)."),
     fmt: Optional[str] = typer.Option(None, "--format", help="Force a format: obk-xml, html, obk-page, markdown, plain."),
     record: bool = typer.Option(False, "--record", help="Print ANNOTATION.md records (no labels) instead of the reader's letter JSON."),
-    max_mb: float = typer.Option(200.0, "--max-mb", help="Refuse files larger than this many megabytes."),
+    max_mb: float = typer.Option(200.0, "--max-mb", help="Refuse letter files larger than this many MB (1 MB = 1,048,576 bytes)."),
 ) -> None:
-    """Read letters and print them as JSON: one file prints an indented object, several print JSONL.
+    """Read letters and print them as JSON: one letter file prints an indented object, several (or a
+    JSONL collection) print JSONL.
 
-    A file that cannot be read is reported on stderr (with its error code) and the others go on;
-    the exit status is 1 if any file failed.
-    """
+    A file, line or record that cannot be read is reported on stderr (with its error code and the file)
+    and the others go on; the exit status is 1 if anything failed. FIFOs and devices are refused."""
+    from kamerbrief.pipeline.batch import JSONL_SUFFIXES
     from kamerbrief.pipeline.reader import iter_letter_files, read_letter
+    from kamerbrief.pipeline.reader.decode import MB
 
+    if fmt is not None and fmt not in FORMATS:
+        _fail(f"unknown --format {fmt!r} (choose from {', '.join(FORMATS)})", 2)
     files = iter_letter_files(paths)
     if not files:
         _fail(f"no letter files found in {', '.join(map(str, paths))}")
+    indent = 2 if len(files) == 1 and not files[0].name.endswith(JSONL_SUFFIXES) else None
     failed = 0
     for path in files:
-        try:
-            letter = read_letter(path, fmt=fmt, max_bytes=int(max_mb * 1024 * 1024))
-        except (KamerbriefError, OSError) as err:
-            failed += 1
-            typer.echo(f"error: {err}" if isinstance(err, KamerbriefError) else f"error: {path}: {err}", err=True)
-            continue
-        payload = letter.to_record() if record else letter.to_dict()
-        indent = 2 if len(files) == 1 else None
-        sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=indent) + "\n")
+        if path.name.endswith(JSONL_SUFFIXES):
+            letters = _collection_letters(path)
+        else:
+            try:
+                letters = [read_letter(path, fmt=fmt, max_bytes=int(max_mb * MB))]
+            except KamerbriefError as err:
+                letters = [str(err)]
+        for letter in letters:
+            if isinstance(letter, str):
+                failed += 1
+                typer.echo(f"error: {letter}", err=True)
+                continue
+            payload = letter.to_record() if record else letter.to_dict()
+            sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=indent) + "\n")
     if failed:
         raise typer.Exit(1)
 
@@ -337,9 +373,14 @@ def evaluate(
     batch_size: int = typer.Option(64, help="Paragraphs per model batch."),
     precision: str = typer.Option("fp32", help="fp32, bf16, int8 or auto. With --compare, a model may name its own: --compare M --compare M@int8 measures what int8 costs."),
     shared: Optional[Path] = typer.Option(None, help="The shared/ folder that standoff records point into."),
+    skip_invalid: bool = typer.Option(False, "--skip-invalid", help="Leave out gold records that `data validate` rejects (counted in the report) instead of stopping."),
 ) -> None:
     """Score a model on held-out gold letters: paragraph labels, entities (seqeval strict IOB2, exact
-    and partial spans), stance and deadline ranges, with 95% bootstrap intervals resampled by letter."""
+    and partial spans), stance and deadline ranges, with 95% bootstrap intervals resampled by letter.
+
+    The gold is checked first with the validator of `kamerbrief data validate`: any problem stops the
+    run with exit status 2, every problem listed (file, line, record), unless --skip-invalid."""
+    from kamerbrief.errors import InvalidGoldError
     from kamerbrief.evaluation import evaluate as ev
     from kamerbrief.evaluation.report import compare_table, format_table
     from kamerbrief.pipeline.transformer import PRECISIONS
@@ -354,8 +395,19 @@ def evaluate(
             nlp.remove_pipe("kamerbrief_rules")
         return nlp
 
+    records, problems, n_invalid = ev.check_gold(data, shared)
+    where = ", ".join(map(str, data))
+    for problem in problems:
+        typer.echo(str(problem), err=True)
+    if problems and not skip_invalid:
+        err = InvalidGoldError(f"{len(problems)} problem(s), {n_invalid} invalid gold record(s): fix them "
+                               f"(kamerbrief data validate) or pass --skip-invalid", problems, where)
+        _fail(f"error: {err}", 2)
+    if not records:
+        _fail(f"error: {InvalidGoldError('no valid gold records', problems, where)}", 2)
+    if problems:
+        typer.echo(f"skipped {n_invalid} invalid gold record(s) ({len(problems)} problem(s)); scoring {len(records)}", err=True)
     try:
-        records = ev.load_gold(data, shared)
         if compare:
             if len(compare) != 2:
                 _fail("--compare takes exactly two models: --compare A --compare B")
@@ -372,6 +424,7 @@ def evaluate(
     except KamerbriefError as err:
         _fail(f"error: {err}")
     report["data"] = [str(p) for p in data]
+    report["skipped_invalid"] = {"records": n_invalid, "problems": len(problems)}
     typer.echo(format_table(report))
     ev.write_reports(report, json_out, markdown_out)
     if html_out and items is not None:

@@ -47,6 +47,24 @@ class NoTextError(ReadError):
     code = "E106"
 
 
+class UnreadableInputError(ReadError):
+    """The path is missing, or the operating system refuses to open or list it."""
+
+    code = "E107"
+
+
+class NotRegularFileError(ReadError):
+    """A FIFO, device, socket or directory given where a file is read: refused rather than waited on."""
+
+    code = "E108"
+
+
+class TooDeeplyNestedError(ReadError):
+    """Markup or JSON nested deeper than any parser here will follow."""
+
+    code = "E109"
+
+
 class RecordError(KamerbriefError):
     """An annotated record breaks the ANNOTATION.md format."""
 
@@ -57,3 +75,39 @@ class StandoffResolutionError(RecordError):
     """A standoff record points at a document or span that is not there (or whose text changed)."""
 
     code = "E201"
+
+
+class InvalidLineError(RecordError):
+    """One line of a JSONL file is not a JSON object (bad JSON, bad UTF-8, nested too deeply)."""
+
+    code = "E202"
+
+
+class CorruptCollectionError(RecordError):
+    """A JSONL collection cannot be read to its end (truncated or corrupt .gz/.xz); the records
+    before the cut were read."""
+
+    code = "E203"
+
+
+class InvalidRecordError(RecordError):
+    """A record is a JSON object but not one the command can use (``text`` not a string, a paragraph
+    without text, ...)."""
+
+    code = "E204"
+
+
+class InvalidGoldError(RecordError):
+    """Gold records for ``evaluate`` break the ANNOTATION.md format; ``problems`` lists every one."""
+
+    code = "E205"
+
+    def __init__(self, message: str, problems: list, path=None):
+        self.problems = problems
+        super().__init__(message, path)
+
+
+class UnsafeSourceError(StandoffResolutionError):
+    """A standoff ``source`` that is absolute or leaves the shared folder (``..``): never read."""
+
+    code = "E206"

@@ -2,10 +2,11 @@
 in, a :class:`Letter` out. The format is detected from the content, not the file name."""
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
-from kamerbrief.errors import NoTextError
+from kamerbrief.errors import InvalidRecordError, NoTextError
 from kamerbrief.pipeline.reader.assemble import META_TABLE_HEADER, Block, assemble
 from kamerbrief.pipeline.reader.decode import DEFAULT_MAX_BYTES, decode, read_bytes
 from kamerbrief.pipeline.reader.html_format import html_blocks
@@ -54,10 +55,9 @@ def read_text(text: str, letter_id: str = "letter", fmt: str | None = None, path
 
 
 def read_letter(path: str | Path, fmt: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES) -> Letter:
-    """Read one letter file; raises a :class:`kamerbrief.ReadError` subclass that names the file."""
+    """Read one letter file; raises a :class:`kamerbrief.ReadError` subclass that names the file (a
+    missing or unreadable path, a directory, FIFO or device included: they are refused, never waited on)."""
     path = Path(path)
-    if path.is_dir():
-        raise IsADirectoryError(f"{path} is a directory; use iter_letters() or pass files")
     text, encoding = decode(read_bytes(path, max_bytes), path)
     letter = read_text(text, path.stem, fmt, str(path))
     letter.meta.setdefault("encoding", encoding)
@@ -67,23 +67,59 @@ def read_letter(path: str | Path, fmt: str | None = None, max_bytes: int = DEFAU
 def read_corpus_record(record: dict, source: str | None = None) -> Letter:
     """A letter from a ``shared/corpora/*.jsonl.*`` record (``id``, ``kind``, ``title``, ``path``, ``text``).
     Paragraph ``source_start``/``source_end`` index the record's ``text``."""
-    meta = {k: record[k] for k in ("kind", "title", "path") if record.get(k)}
-    return read_text(record["text"], record["id"], "markdown", source, meta)
+    text = record.get("text")
+    record_id = record.get("id")
+    name = f"record {record_id!r}" if record_id is not None else "record"
+    if not isinstance(text, str):
+        raise InvalidRecordError(f"{name}: 'text' must be a string, not {type(text).__name__}", source)
+    if record_id is not None and not isinstance(record_id, (str, int)):
+        raise InvalidRecordError(f"{name}: 'id' must be a string", source)
+    meta = {k: record[k] for k in ("kind", "title", "path") if record.get(k) and isinstance(record[k], str)}
+    return read_text(text, str(record_id if record_id is not None else "letter"), "markdown", source, meta)
 
 
 LETTER_SUFFIXES = {".txt", ".xml", ".html", ".htm", ".md", ".markdown", ".text"}
 
 
+def walk_files(folder: Path, keep) -> list[Path]:
+    """Files under ``folder`` whose name ``keep(name)`` accepts (recursive, symlinked folders not
+    followed), sorted. A subfolder that cannot be listed is returned itself, so that reading it
+    reports the coded error instead of it being skipped silently; so is a FIFO or device with an
+    accepted name."""
+    found: list[Path] = []
+    unreadable: list[Path] = []
+    for root, _, names in os.walk(folder, onerror=lambda err: unreadable.append(Path(err.filename or folder))):
+        found.extend(Path(root) / name for name in names if keep(name))
+    return sorted(found) + sorted(unreadable)
+
+
+def _is_letter_name(name: str) -> bool:
+    return Path(name).suffix.lower() in LETTER_SUFFIXES
+
+
 def iter_letter_files(paths) -> list[Path]:
-    """Files named directly, plus files with a letter suffix found recursively in directories."""
+    """Files named directly, plus files with a letter suffix found recursively in directories.
+
+    Nothing is dropped silently: a named path that is missing or unreadable, a subfolder that cannot
+    be listed and a FIFO or device with a letter suffix are all in the list, and
+    :func:`read_letter` on them raises the coded error (E107 unreadable, E108 not a regular file)."""
     found: list[Path] = []
     for path in map(Path, paths):
-        if path.is_dir():
-            found.extend(sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in LETTER_SUFFIXES))
+        if _is_dir(path):
+            found.extend(walk_files(path, _is_letter_name))
         else:
             found.append(path)
     return found
 
 
+def _is_dir(path: Path) -> bool:
+    """``path.is_dir()``, except that a path the system refuses to look at (a folder above it that
+    cannot be searched) counts as a file, so reading it reports the coded error for that path only."""
+    try:
+        return path.is_dir()
+    except OSError:
+        return False
+
+
 __all__ = ["Letter", "Paragraph", "FootnoteMarker", "Block", "read_letter", "read_text", "read_corpus_record",
-           "detect_format", "iter_letter_files", "FORMATS"]
+           "detect_format", "iter_letter_files", "walk_files", "FORMATS"]

@@ -7,7 +7,7 @@ import re
 
 from lxml import etree
 
-from kamerbrief.errors import MalformedXMLError
+from kamerbrief.errors import MalformedXMLError, TooDeeplyNestedError
 from kamerbrief.pipeline.reader.assemble import Block
 from kamerbrief.pipeline.reader.dates import parse_dutch_date
 
@@ -29,22 +29,36 @@ class _Walker:
         self.meta: dict = {}
 
     def text_of(self, element) -> str:
-        """Text of ``element``; a ``noot`` inside leaves its number glued to the preceding word."""
-        parts: list[str] = [element.text or ""]
-        for child in element:
-            tag = child.tag if isinstance(child.tag, str) else ""
-            if tag == "noot":
-                number = _clean("".join(child.findtext("noot.nr") or "")) or str(len(self.footnotes) + 1)
-                body = child.find("noot.al")
-                note_text = _clean("".join((body if body is not None else child).itertext()))
+        """Text of ``element``; a ``noot`` inside leaves its number glued to the preceding word.
+        Iterative (an explicit stack in document order), so deep nesting cannot exhaust Python's stack."""
+        parts: list[str] = []
+        stack: list[tuple[str, object]] = [("element", element)]
+        while stack:
+            action, item = stack.pop()
+            if action == "string":
+                parts.append(item)
+                continue
+            if action == "noot":
+                number = _clean("".join(item.findtext("noot.nr") or "")) or str(len(self.footnotes) + 1)
+                body = item.find("noot.al")
+                note_text = _clean("".join((body if body is not None else item).itertext()))
                 if body is None:
                     note_text = re.sub(r"^" + re.escape(number) + r"\s*", "", note_text)
                 self.footnotes.append(Block(note_text, "footnote", number=number))
-                parts[-1] = parts[-1].rstrip()
+                if parts:
+                    parts[-1] = parts[-1].rstrip()
                 parts.append(number)
-            elif tag:
-                parts.append(self.text_of(child))
-            parts.append(child.tail or "")
+                continue
+            parts.append(item.text or "")
+            todo: list[tuple[str, object]] = []
+            for child in item:
+                tag = child.tag if isinstance(child.tag, str) else ""
+                if tag == "noot":
+                    todo.append(("noot", child))
+                elif tag:
+                    todo.append(("element", child))
+                todo.append(("string", child.tail or ""))
+            stack.extend(reversed(todo))
         return "".join(parts)
 
     def emit(self, text: str, kind: str | None) -> None:
@@ -52,11 +66,18 @@ class _Walker:
         if text:
             self.blocks.append(Block(text, kind))
 
-    def walk(self, element) -> None:
+    def walk(self, root) -> None:
+        """Emit the blocks under ``root`` in document order (iteratively: deep nesting is fine)."""
+        stack = [root]
+        while stack:
+            stack.extend(reversed(self.visit(stack.pop())))
+
+    def visit(self, element) -> list:
+        """Emit ``element``'s own block, if it has one; returns the children still to walk."""
         tag = element.tag if isinstance(element.tag, str) else ""
         if not tag or tag in SKIP_ELEMENTS:
             self.read_meta(element, tag)
-            return
+            return []
         if tag == "adres":
             self.emit(self.text_of(element), "addressee")
         elif tag == "dagtekening":
@@ -73,8 +94,7 @@ class _Walker:
             number = element.findtext("li.nr")
             rest = " ".join(self.text_of(c) for c in element if isinstance(c.tag, str) and c.tag not in ("li.nr", "lijst"))
             self.emit(f"{_clean(number)} {rest}" if number and _clean(number) not in "-–•" else rest, "list_item")
-            for sub in element.findall("lijst"):
-                self.walk(sub)
+            return element.findall("lijst")
         elif tag == "kop":
             self.emit(" ".join(self.text_of(c) for c in element if isinstance(c.tag, str)), "heading")
         elif tag in HEADING_ELEMENTS:
@@ -84,8 +104,8 @@ class _Walker:
         elif len(element) == 0:
             self.emit(element.text or "", None)
         else:
-            for child in element:
-                self.walk(child)
+            return list(element)
+        return []
 
     def read_meta(self, element, tag: str) -> None:
         if tag == "dossier":
@@ -118,6 +138,8 @@ def xml_blocks(text: str, path: str = "<xml>") -> tuple[list[Block], dict]:
         root = etree.fromstring(XML_DECLARATION.sub("", text, count=1).encode("utf-8"), parser)
     except etree.XMLSyntaxError as err:
         line, column = err.position if err.position else (0, 0)
+        if "Excessive depth" in (err.msg or ""):
+            raise TooDeeplyNestedError(f"XML nested too deeply to read ({err.msg.strip()})", path) from None
         raise MalformedXMLError(f"malformed or truncated XML at line {line}, column {column}: {err.msg}", path) from None
     walker = _Walker()
     walker.walk(root)
