@@ -140,3 +140,18 @@ def test_random_selection_without_a_model_writes_plain_work_files(shared, tmp_pa
         assert compile_file(path)["meta"]["selected_by"] == "random"
     with pytest.raises(SelectionError, match="needs a model"):
         select(None, [shared_dir / "corpora" / "circulaires.jsonl.gz"], shared_dir, 30, "uncertainty")
+
+
+def test_overlapping_predictions_are_written_once_so_the_text_stays_intact():
+    from kamerbrief.pipeline.reader import Paragraph
+    from kamerbrief.training.select import work_markup
+
+    text = "Zie VB 93/22 en het Besluit."
+    predictions = [{"labels": [], "stance": None, "uncertainty": 0.5,
+                    "entities": [{"start": 4, "end": 5, "label": "REF"}, {"start": 4, "end": 12, "label": "REF"},
+                                 {"start": 20, "end": 27, "label": "LAW"}]}]
+    passage = Passage("corpora/x.jsonl.gz", {"id": "X", "path": "x/1"}, 0, [Paragraph(text, "body")], predictions, 0.5)
+    markup = work_markup(passage, "uncertainty")
+    assert "[[VB 93/22|REF?]] en het [[Besluit|LAW?]]." in markup
+    confirmed = compile_markup(markup.replace("?]]", "]]"))
+    assert confirmed["paragraphs"][0]["text"] == text

@@ -151,8 +151,18 @@ def work_markup(passage: Passage, strategy: str) -> str:
         paragraphs.append({"text": paragraph.text, "kind": paragraph.kind,
                            "labels": [f"{label}?" for label in prediction["labels"]],
                            "stance": prediction["stance"],
-                           "entities": [{**e, "label": e["label"] + "?"} for e in prediction["entities"]]})
+                           "entities": [{**e, "label": e["label"] + "?"} for e in non_overlapping(prediction["entities"])]})
     return render_markup({"id": passage_id(passage), "meta": meta, "paragraphs": paragraphs})
+
+
+def non_overlapping(entities: list[dict]) -> list[dict]:
+    """The longest of overlapping predicted spans (pieces of two windows can disagree at a window edge): markup
+    cannot nest, and overlapping spans rendered one after the other would repeat the shared text."""
+    kept: list[dict] = []
+    for entity in sorted(entities, key=lambda e: (e["start"] - e["end"], e["start"])):
+        if all(entity["end"] <= k["start"] or entity["start"] >= k["end"] for k in kept):
+            kept.append(entity)
+    return sorted(kept, key=lambda e: e["start"])
 
 
 def passage_id(passage: Passage) -> str:
