@@ -107,7 +107,12 @@ TITLE_STOP = ["is", "zijn", "was", "waren", "wordt", "worden", "werd", "werden",
 TITLE_CONNECTORS = ["van", "op", "de", "het", "der", "en", "voor", "bij", "inzake", "betreffende", "in", "met", "tot", "door",
                     "aan", "ter", "houdende"]
 LOWER_WORD, NAME_WORD = r"[a-zà-ÿ][a-zà-ÿ'’-]*", r"[A-Z][a-zà-ÿ'’-]+"
-TITLE_WORD = {"TEXT": {"REGEX": r"^(" + NOT_A_LAW_TITLE_WORD + NAME_WORD + "|" + LOWER_WORD + r"|\d{4}|[A-Z]{2,6})$"},
+# Short forms with two capitals or more: "VpB", "DivBel", "IB", "WTZi".
+ABBREVIATION = r"(?=[A-Za-z]*[A-Z][a-z]*[A-Z])[A-Z][A-Za-z]{1,6}"
+# A title's words: names, abbreviations, lowercase words of three letters or more and the connectors
+# (a year ends the title: "Wet op de vennootschapsbelasting 1969").
+TITLE_WORD = {"TEXT": {"REGEX": r"^(" + NOT_A_LAW_TITLE_WORD + NAME_WORD + r"|[a-zà-ÿ][a-zà-ÿ'’-]{2,}|" + ABBREVIATION + "|"
+                       + "|".join(TITLE_CONNECTORS) + r")$"},
               "LOWER": {"NOT_IN": [w for w in TITLE_STOP if w not in TITLE_CONNECTORS]}}
 # Inside the title of a decree or an EU act other laws may be named ("tot wijziging van het Besluit omgevingsrecht").
 CLAUSE_WORD = {"TEXT": {"REGEX": r"^(" + NAME_WORD + "|" + LOWER_WORD + r"|\d{1,4}|[A-Z]{2,6}|\d+/\d+(/[A-Za-z]+)?)$"},
@@ -117,10 +122,11 @@ LAW_TITLE = {**TITLE_WORD, "OP": "*"}
 # onderwijs", "Wetboek van Strafrecht", "Algemene verordening gegevensbescherming", "Besluit bovenwettelijke
 # uitkeringen bij werkloosheid voor de sector Rijk", "Wet IB 2001".
 LAW_NAMES = [
-    [{"TEXT": {"REGEX": r"^[A-Z][a-z]+(-[a-z]+)?" + LAW_WORD + r"$"}}, {"TEXT": {"REGEX": r"^[A-Z]{2,6}$"}, "OP": "?"}, {**YEAR, "OP": "?"}],
+    [{"TEXT": {"REGEX": r"^[A-Z][a-z]+(-[a-z]+)?" + LAW_WORD + r"$"}},
+     {"TEXT": {"REGEX": "^(" + ABBREVIATION + "|" + NOT_A_LAW_TITLE_WORD + NAME_WORD + ")$"}, "OP": "{,2}"}, {**YEAR, "OP": "?"}],
     [{"TEXT": {"IN": LAW_ABBREVIATIONS}}, {**YEAR, "OP": "?"}],
     [{"TEXT": {"IN": LAW_HEADS}}, {"LOWER": {"IN": ["op", "van", "tot", "inzake", "voor", "betreffende"]}, "OP": "?"},
-     {"LOWER": {"IN": ["de", "het"]}, "OP": "?"}, {"TEXT": {"REGEX": r"^([a-zà-ÿ][a-zà-ÿ'’-]{3,}|[A-Z][a-zà-ÿ]+|[A-Z]{2,6})$"},
+     {"LOWER": {"IN": ["de", "het"]}, "OP": "?"}, {"TEXT": {"REGEX": r"^([a-zà-ÿ][a-zà-ÿ'’-]{3,}|[A-Z][a-zà-ÿ]+|" + ABBREVIATION + ")$"},
                                                    "LOWER": {"NOT_IN": TITLE_STOP}}, LAW_TITLE, {**YEAR, "OP": "?"}],
     [{"TEXT": {"IN": ["Algemene", "Tijdelijke", "Europees", "Europese"]}}, {"LOWER": {"REGEX": "^" + LAW_WORD + "$"}}, LAW_TITLE],
     [{"TEXT": {"IN": ["Algemene", "Tijdelijke"]}}, {"TEXT": {"REGEX": r"^[A-Z][a-z]+" + LAW_WORD + r"$"}}],
@@ -149,8 +155,8 @@ EU_REFERENCES = [
 ]
 # Each EU reference may go on with its issuer, its date and its title: "Richtlijn 2010/75/EU van het Europees Parlement
 # en de Raad van 24 november 2010 inzake industriële emissies".
-EU_PATTERNS = [[*ref, *issuer, *dated, *title] for ref in EU_REFERENCES for issuer in ([], EU_ISSUER)
-               for dated in ([], DATED) for title in ([], TITLE_CLAUSE)]
+EU_PATTERNS = [[*ref, *issuer, *dated, *title] for ref in EU_REFERENCES for issuer, dated in (([], []), ([], DATED), (EU_ISSUER, DATED))
+               for title in ([], TITLE_CLAUSE)]
 # A decree or regulation cited by its date (with its issuer, number or publication, or its title) is one REF:
 # "Wet van 4 juli 1996, Stb. 389", "besluit van 5 december 2002, nr. CPP2002/1006M", "Besluit van 12 maart 2019 tot
 # wijziging van het Besluit omgevingsrecht in verband met ...", "Regeling van de Minister van Financiën van 3 april 2020,
@@ -167,23 +173,24 @@ DECREE_PATTERNS += [[{"TEXT": {"IN": ["Besluit", "Regeling", "Beschikking"]}}, *
 DOSSIER = [{"TEXT": {"REGEX": r"^\d{1,6}$"}}, {"TEXT": {"REGEX": r"^\d{3}(-[A-Z0-9]+)?$"}, "OP": "?"}, {"TEXT": {"REGEX": r"^[A-Z]{1,5}$"}, "OP": "?"}]
 NUMBERS = [{"TEXT": {"REGEX": r"^\d+[A-Z]?$"}}, {"LOWER": {"IN": ["tot", "en"]}, "OP": "?"}, {"LOWER": "en", "OP": "?"}, {"LOWER": "met", "OP": "?"},
            {"TEXT": {"REGEX": r"^\d+$"}, "OP": "?"}]
+PAGE = [{"ORTH": ",", "OP": "?"}, {"LOWER": {"IN": ["blz.", "p.", "pag."]}, "OP": "?"}, {"TEXT": {"REGEX": r"^\d+(-\d+)?$"}, "OP": "?"}]
 SESSION_ANY = {"TEXT": {"REGEX": r"^\d{4}[/–-]\d{2,4}$"}}
 
 REF_PATTERNS = [
     # Kamerstuk 28 638, nr. 185 / Kamerstukken II 2019/20, 31 015, nr. 190 / Kamerstuk 32 500 VII, nrs. 262 tot en met 267
     [{"LOWER": {"IN": ["kamerstuk", "kamerstukken"]}}, ROMAN_CHAMBER, COMMA, {**SESSION_ANY, "OP": "?"}, COMMA, *DOSSIER, COMMA,
-     NR, *NUMBERS],
+     NR, *NUMBERS, *PAGE],
     [{"LOWER": {"IN": ["kamerstuk", "kamerstukken"]}}, {"TEXT": {"REGEX": r"^\d{4,6}(-[A-Z0-9]+)?-\d+$"}}],
     # Tweede Kamer, vergaderjaar 2005–2006, 28 974, nr. 5
     [{"LOWER": {"IN": ["tweede", "eerste"]}}, {"LOWER": "kamer"}, COMMA, {"LOWER": "vergaderjaar", "OP": "?"}, SESSION_ANY, COMMA,
-     *DOSSIER, COMMA, NR, *NUMBERS],
+     *DOSSIER, COMMA, NR, *NUMBERS, *PAGE],
     # 31 015, nr. 190 without the word Kamerstuk
     [{"TEXT": {"REGEX": r"^\d{2}$"}}, {"TEXT": {"REGEX": r"^\d{3}(-[A-Z0-9]+)?$"}}, {"ORTH": ","}, NR, {"TEXT": {"REGEX": r"^\d+[A-Z]?$"}}],
     [{"LOWER": "aanhangsel", "OP": "?"}, {"LOWER": "handelingen"}, ROMAN_CHAMBER, SESSION, COMMA, NR, NUMBER,
      {"ORTH": ",", "OP": "?"}, {"LOWER": "item", "OP": "?"}, {"TEXT": {"REGEX": r"^\d+$"}, "OP": "?"}],
     # Stb. 2020, 123 / Stcrt. 2017, nr. 48321 / Trb. 2019, 12
-    [{"LOWER": {"IN": ["stb.", "stcrt.", "trb.", "stb", "stcrt", "trb", "staatsblad", "staatscourant", "tractatenblad"]}}, YEAR,
-     COMMA, {**NR, "OP": "?"}, NUMBER],
+    *[[{"LOWER": {"IN": ["stb.", "stcrt.", "trb.", "stb", "stcrt", "trb", "staatsblad", "staatscourant", "tractatenblad"]}}, YEAR,
+       COMMA, {**NR, "OP": "?"}, *NUMBERS, *dated] for dated in ([], DATED)],
     # artikel 3, eerste lid, van de Wet milieubeheer: only with the law named (a bare "artikel 7" may be internal)
     *[ARTICLE_HEAD + OF_THE + law for law in LAW_NAMES],
     *[ARTICLE_HEAD + [{"LOWER": "van", "OP": "?"}] + law for law in LAW_AS_NAMED],
@@ -233,7 +240,10 @@ def match_spans(doc: Doc, matcher: Matcher, labels: tuple[str, ...] = LABELS) ->
         if label not in labels:
             continue
         start, end = _trimmed(view, start, end)
-        found.append((view[start].idx, view[end - 1].idx + len(view[end - 1]), label))
+        end_char = view[end - 1].idx + len(view[end - 1])
+        if view[end - 1].text.endswith(".") and any(c.isdigit() for c in view[end - 1].text):
+            end_char -= 1   # the sentence's full stop glued to a number ("nr. CPP2002/1006M.")
+        found.append((view[start].idx, end_char, label))
     spans = []
     for start_char, end_char, label in sorted(found, key=lambda f: (rank.get(f[2], 3), f[0])):
         span = doc.char_span(start_char, end_char, label=label, alignment_mode="expand")
