@@ -109,15 +109,20 @@ TITLE_CONNECTORS = ["van", "op", "de", "het", "der", "en", "voor", "bij", "inzak
 LOWER_WORD, NAME_WORD = r"[a-zà-ÿ][a-zà-ÿ'’-]*", r"[A-Z][a-zà-ÿ'’-]+"
 # Short forms with two capitals or more: "VpB", "DivBel", "IB", "WTZi".
 ABBREVIATION = r"(?=[A-Za-z]*[A-Z][a-z]*[A-Z])[A-Z][A-Za-z]{1,6}"
-# A title's words: names, abbreviations, lowercase words of three letters or more and the connectors
-# (a year ends the title: "Wet op de vennootschapsbelasting 1969").
-TITLE_WORD = {"TEXT": {"REGEX": r"^(" + NOT_A_LAW_TITLE_WORD + NAME_WORD + r"|[a-zà-ÿ][a-zà-ÿ'’-]{2,}|" + ABBREVIATION + "|"
-                       + "|".join(TITLE_CONNECTORS) + r")$"},
-              "LOWER": {"NOT_IN": [w for w in TITLE_STOP if w not in TITLE_CONNECTORS]}}
 # Inside the title of a decree or an EU act other laws may be named ("tot wijziging van het Besluit omgevingsrecht").
 CLAUSE_WORD = {"TEXT": {"REGEX": r"^(" + NAME_WORD + "|" + LOWER_WORD + r"|\d{1,4}|[A-Z]{2,6}|\d+/\d+(/[A-Za-z]+)?)$"},
                "LOWER": {"NOT_IN": [w for w in TITLE_STOP if w not in TITLE_CONNECTORS]}}
-LAW_TITLE = {**TITLE_WORD, "OP": "*"}
+# A law's title after its head word: up to four content words, then at most one phrase joined by a preposition
+# or "en" ("Besluit bovenwettelijke uitkeringen bij werkloosheid voor ..."); a participle ends it ("in werking getreden").
+CONTENT_WORD = {"TEXT": {"REGEX": r"^(" + NOT_A_LAW_TITLE_WORD + NAME_WORD + r"|(?!ge[a-zà-ÿ]+(?<!hei)[td]$)[a-zà-ÿ][a-zà-ÿ'’-]{2,}|"
+                         + ABBREVIATION + r")$"}, "LOWER": {"NOT_IN": TITLE_STOP + TITLE_CONNECTORS}}
+TITLE_TAILS = [
+    [],
+    [{"LOWER": {"IN": ["en", "of"]}}, CONTENT_WORD, {**CONTENT_WORD, "OP": "{,2}"}],
+    [{"LOWER": {"IN": ["van", "voor", "bij", "inzake", "betreffende", "in", "op", "tegen", "ter"]}}, {"LOWER": {"IN": ["de", "het", "der"]}, "OP": "?"},
+     CONTENT_WORD, {**CONTENT_WORD, "OP": "{,2}"}],
+]
+LAW_TITLES = [[{**CONTENT_WORD, "OP": "{,3}"}, *tail] for tail in TITLE_TAILS]
 # The law after an article, and a law on its own: "Gemeentewet", "Wmo 2015", "Wet milieubeheer", "Wet op het primair
 # onderwijs", "Wetboek van Strafrecht", "Algemene verordening gegevensbescherming", "Besluit bovenwettelijke
 # uitkeringen bij werkloosheid voor de sector Rijk", "Wet IB 2001".
@@ -125,10 +130,12 @@ LAW_NAMES = [
     [{"TEXT": {"REGEX": r"^[A-Z][a-z]+(-[a-z]+)?" + LAW_WORD + r"$"}},
      {"TEXT": {"REGEX": "^(" + ABBREVIATION + "|" + NOT_A_LAW_TITLE_WORD + NAME_WORD + ")$"}, "OP": "{,2}"}, {**YEAR, "OP": "?"}],
     [{"TEXT": {"IN": LAW_ABBREVIATIONS}}, {**YEAR, "OP": "?"}],
-    [{"TEXT": {"IN": LAW_HEADS}}, {"LOWER": {"IN": ["op", "van", "tot", "inzake", "voor", "betreffende"]}, "OP": "?"},
-     {"LOWER": {"IN": ["de", "het"]}, "OP": "?"}, {"TEXT": {"REGEX": r"^([a-zà-ÿ][a-zà-ÿ'’-]{3,}|[A-Z][a-zà-ÿ]+|" + ABBREVIATION + ")$"},
-                                                   "LOWER": {"NOT_IN": TITLE_STOP}}, LAW_TITLE, {**YEAR, "OP": "?"}],
-    [{"TEXT": {"IN": ["Algemene", "Tijdelijke", "Europees", "Europese"]}}, {"LOWER": {"REGEX": "^" + LAW_WORD + "$"}}, LAW_TITLE],
+    *[[{"TEXT": {"IN": LAW_HEADS}}, {"LOWER": {"IN": ["op", "van", "tot", "inzake", "voor", "betreffende"]}, "OP": "?"},
+       {"LOWER": {"IN": ["de", "het"]}, "OP": "?"}, {**CONTENT_WORD, "TEXT": {"REGEX": r"^([a-zà-ÿ][a-zà-ÿ'’-]{3,}|[A-Z][a-zà-ÿ]+|"
+                                                                                   + ABBREVIATION + ")$"}},
+       *title, {**YEAR, "OP": "?"}] for title in LAW_TITLES],
+    *[[{"TEXT": {"IN": ["Algemene", "Tijdelijke", "Europees", "Europese"]}}, {"LOWER": {"REGEX": "^" + LAW_WORD + "$"}}, *title]
+      for title in LAW_TITLES],
     [{"TEXT": {"IN": ["Algemene", "Tijdelijke"]}}, {"TEXT": {"REGEX": r"^[A-Z][a-z]+" + LAW_WORD + r"$"}}],
 ]
 # Generic names of a law the text has named before: "artikel 9 van de wet", "artikel 2 der wet", "van de verordening".
