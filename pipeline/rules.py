@@ -103,7 +103,10 @@ TITLE_STOP = ["is", "zijn", "was", "waren", "wordt", "worden", "werd", "werden",
               "welke", "waarin", "waarbij", "waarvan", "waarop", "waarmee", "wanneer", "indien", "als", "zoals", "ook", "niet",
               "nog", "wel", "echter", "dus", "daarom", "immers", "er", "hier", "daar", "u", "ik", "wij", "we", "zij", "hij",
               "ze", "het", "te", "om", "door", "aan", "naar", "na", "sinds", "vanaf", "per", "tot", "uiterlijk", "nu", "thans",
-              "reeds", "al", "alleen", "maar", "want", "omdat", "of", "dan", "nader", "zich", "een"]
+              "reeds", "al", "alleen", "maar", "want", "omdat", "of", "dan", "nader", "zich", "een", "geen", "artikel", "artikelen", "lid",
+              "leden", "onderdeel", "hoofdstuk", "paragraaf", "bijlage", "juncto", "jo.", "minister", "ministers",
+              "staatssecretaris", "ministerie", "onder", "meer", "beginsel", "algemeen", "principe", "bijzonder", "elk", "elke",
+              "iedere", "alle", "deze", "dit", "zijn", "hun", "haar", "mijn", "onze", "hiervan", "daarvan", "hierin", "daarin"]
 TITLE_CONNECTORS = ["van", "op", "de", "het", "der", "en", "voor", "bij", "inzake", "betreffende", "in", "met", "tot", "door",
                     "aan", "ter", "houdende"]
 LOWER_WORD, NAME_WORD = r"[a-zà-ÿ][a-zà-ÿ'’-]*", r"[A-Z][a-zà-ÿ'’-]+"
@@ -129,6 +132,9 @@ LAW_TITLES = [[{**CONTENT_WORD, "OP": "{,3}"}, *tail] for tail in TITLE_TAILS]
 LAW_NAMES = [
     [{"TEXT": {"REGEX": r"^[A-Z][a-z]+(-[a-z]+)?" + LAW_WORD + r"$"}},
      {"TEXT": {"REGEX": "^(" + ABBREVIATION + "|" + NOT_A_LAW_TITLE_WORD + NAME_WORD + ")$"}, "OP": "{,2}"}, {**YEAR, "OP": "?"}],
+    # "Rechtspositiebesluit wethouders", "Rechtspositiebesluit staten- en commissieleden", "Reisbesluit binnenland"
+    *[[{"TEXT": {"REGEX": r"^[A-Z][a-z]+(besluit|regeling|reglement)$"}}, CONTENT_WORD, *title, {**YEAR, "OP": "?"}]
+      for title in LAW_TITLES],
     [{"TEXT": {"IN": LAW_ABBREVIATIONS}}, {**YEAR, "OP": "?"}],
     *[[{"TEXT": {"IN": LAW_HEADS}}, {"LOWER": {"IN": ["op", "van", "tot", "inzake", "voor", "betreffende"]}, "OP": "?"},
        {"LOWER": {"IN": ["de", "het"]}, "OP": "?"}, {**CONTENT_WORD, "TEXT": {"REGEX": r"^([a-zà-ÿ][a-zà-ÿ'’-]{3,}|[A-Z][a-zà-ÿ]+|"
@@ -145,40 +151,34 @@ SPACE_OPT = {"IS_SPACE": True, "OP": "?"}
 EU_NUMBER = {"TEXT": {"REGEX": r"^\d{2,4}/\d{1,4}/(EU|EG|EEG|EGKS|Euratom|GBVB|JBZ)$"}}
 EU_WORD = {"LOWER": {"IN": ["verordening", "richtlijn", "besluit", "kaderbesluit", "uitvoeringsverordening", "uitvoeringsbesluit",
                             "beschikking", "aanbeveling"]}}
-EU_ISSUER = [{"LOWER": "van"}, {"LOWER": {"IN": ["het", "de"]}}, {"LOWER": {"IN": ["europees", "europese", "raad", "commissie"]}},
-             {"LOWER": {"IN": ["parlement", "en", "raad", "commissie", "van", "de", "europese", "unie", "gemeenschappen",
-                               "gemeenschap"]}, "OP": "*"}]
 DATED = [{"LOWER": "van"}, DAY, MONTH, YEAR]
-# A title that follows directly ("tot wijziging van ...", "houdende ...", "betreffende ..."), up to punctuation or a clause word.
-TITLE_CLAUSE = [{"LOWER": {"IN": ["tot", "houdende", "betreffende", "inzake", "over", "ter"]}}, {**CLAUSE_WORD, "OP": "+"}]
+# A title that follows directly ("tot wijziging van ...", "houdende ..."), up to punctuation or a clause word.
+TITLE_CLAUSE = [{"LOWER": {"IN": ["tot", "houdende"]}}, {**CLAUSE_WORD, "OP": "+"}]
 EU_INSTRUMENT = [{"LOWER": {"IN": ["gedelegeerde", "uitvoerings"]}, "OP": "?"}, EU_WORD,
                  {"ORTH": "("}, {"TEXT": {"IN": ["EU", "EG", "EEG", "Euratom"]}}, {"ORTH": ")"}, {**NR, "OP": "?"},
                  {"TEXT": {"REGEX": r"^\d+/\d+$"}}]
+# An EU act cited by its number is a REF of the instrument word and the number ("Verordening (EU) 2016/679",
+# "richtlijn nr. 2008/98/EG", "2010/75/EU"); its issuer, date and title after it are left out.
 EU_REFERENCES = [
     [*EU_INSTRUMENT],
     [EU_WORD, {**NR, "OP": "?"}, EU_NUMBER],
-    [EU_WORD, *EU_ISSUER, {**NR, "OP": "?"}, EU_NUMBER],
     [EU_NUMBER],
 ]
-# Each EU reference may go on with its issuer, its date and its title: "Richtlijn 2010/75/EU van het Europees Parlement
-# en de Raad van 24 november 2010 inzake industriële emissies".
-EU_PATTERNS = [[*ref, *issuer, *dated, *title] for ref in EU_REFERENCES for issuer, dated in (([], []), ([], DATED), (EU_ISSUER, DATED))
-               for title in ([], TITLE_CLAUSE)]
-# A decree or regulation cited by its date (with its issuer, number or publication, or its title) is one REF:
-# "Wet van 4 juli 1996, Stb. 389", "besluit van 5 december 2002, nr. CPP2002/1006M", "Besluit van 12 maart 2019 tot
-# wijziging van het Besluit omgevingsrecht in verband met ...", "Regeling van de Minister van Financiën van 3 april 2020,
-# nr. IFZ 2020/12, houdende ...".
-ISSUER = [{"LOWER": "van"}, {"LOWER": "de"}, {"LOWER": {"IN": ["minister", "staatssecretaris", "ministers"]}},
-          {"LOWER": {"IN": ["van", "voor"]}}, {"IS_TITLE": True}, {"TEXT": {"REGEX": r"^([A-Z][a-z]+|en|,|voor|van)$"}, "OP": "*"}]
-PUBLICATION = [{"ORTH": ","}, {"LOWER": {"IN": ["stb.", "stcrt.", "nr.", "nr", "no."]}}, {"TEXT": {"REGEX": r"^\d{4}$"}, "OP": "?"},
-               {"ORTH": ",", "OP": "?"}, {"TEXT": {"REGEX": r"^[A-Z0-9][\w/.-]*$"}}, {"TEXT": {"REGEX": r"^[A-Z0-9/.-]*\d[\w/.-]*$"}, "OP": "?"}]
-DECREE = {"LOWER": {"IN": ["wet", "besluit", "regeling", "beschikking", "circulaire", "wijzigingsbesluit", "wijzigingsregeling",
-                           "beleidsregel"]}}
-DECREE_PATTERNS = [[DECREE, *issuer, *DATED, *rest] for issuer in ([], ISSUER)
-                   for rest in (PUBLICATION, TITLE_CLAUSE, [{"ORTH": ","}, *TITLE_CLAUSE], [*PUBLICATION, COMMA, *TITLE_CLAUSE])]
-DECREE_PATTERNS += [[{"TEXT": {"IN": ["Besluit", "Regeling", "Beschikking"]}}, *ISSUER, *DATED]]
+# A law or decree cited by its date and publication is one REF ("Wet van 4 juli 1996, Stb. 389"); a decision cited by
+# date and number has the number as its REF ("circulaire van 4 september 2003, nr. BK03/76642": DATE, then REF).
+PUBLICATION = [{"ORTH": ","}, {"LOWER": {"IN": ["stb.", "stcrt.", "stb", "stcrt", "staatsblad", "staatscourant"]}},
+               {"TEXT": {"REGEX": r"^\d{4}$"}, "OP": "?"}, {"ORTH": ",", "OP": "?"}, {**NR, "OP": "?"}, NUMBER]
+DECREE = {"LOWER": {"IN": ["wet", "besluit", "regeling", "wijzigingsbesluit", "wijzigingswet", "wijzigingsregeling"]}}
+DECREE_PATTERNS = [[DECREE, *DATED, *PUBLICATION]]
+IDENTIFIER = {"TEXT": {"REGEX": r"^(?=.*\d)(?=.*([A-Za-z/-]|\d{4}))[A-Z0-9][\w/.-]*$"}}
+NUMBERED = [[{"LOWER": {"IN": ["nr.", "nr", "no.", "nummer", "kenmerk", "zaaknummer", "rolnr."]}}, IDENTIFIER,
+             {"TEXT": {"REGEX": r"^[A-Z0-9/.-]*\d[\w/.-]*$"}, "OP": "?"}],
+            [{"LOWER": {"IN": ["nr.", "nr", "no."]}}, {"TEXT": {"REGEX": r"^[A-Z]{2,5}$"}}, IDENTIFIER]]
+# The formal title of a decree, with its date, is its name: one LAW ("Besluit van 12 maart 2019 tot wijziging van het
+# Besluit omgevingsrecht in verband met ..."); a number after it is a REF of its own.
+DECREE_TITLES = [[{"TEXT": {"IN": ["Besluit", "Regeling", "Wet", "Beschikking"]}}, *DATED, COMMA, *TITLE_CLAUSE]]
 DOSSIER = [{"TEXT": {"REGEX": r"^\d{1,6}$"}}, {"TEXT": {"REGEX": r"^\d{3}(-[A-Z0-9]+)?$"}, "OP": "?"}, {"TEXT": {"REGEX": r"^[A-Z]{1,5}$"}, "OP": "?"}]
-NUMBERS = [{"TEXT": {"REGEX": r"^\d+[A-Z]?$"}}, {"LOWER": {"IN": ["tot", "en"]}, "OP": "?"}, {"LOWER": "en", "OP": "?"}, {"LOWER": "met", "OP": "?"},
+NUMBERS = [{"TEXT": {"REGEX": r"^\d+[A-Z]?$"}}, {"LOWER": {"IN": ["tot", "en", "t/m"]}, "OP": "?"}, {"LOWER": "en", "OP": "?"}, {"LOWER": "met", "OP": "?"},
            {"TEXT": {"REGEX": r"^\d+$"}, "OP": "?"}]
 PAGE = [{"ORTH": ",", "OP": "?"}, {"LOWER": {"IN": ["blz.", "p.", "pag."]}, "OP": "?"}, {"TEXT": {"REGEX": r"^\d+(-\d+)?$"}, "OP": "?"}]
 SESSION_ANY = {"TEXT": {"REGEX": r"^\d{4}[/–-]\d{2,4}$"}}
@@ -202,12 +202,12 @@ REF_PATTERNS = [
     *[ARTICLE_HEAD + OF_THE + law for law in LAW_NAMES],
     *[ARTICLE_HEAD + [{"LOWER": "van", "OP": "?"}] + law for law in LAW_AS_NAMED],
     *[ARTICLE_HEAD + OF_THE + pattern for pattern in EU_REFERENCES],
-    *EU_PATTERNS,
+    *EU_REFERENCES,
     *DECREE_PATTERNS,
-    [{"LOWER": "kenmerk"}, {"TEXT": {"REGEX": r"^[A-Z0-9][\w/.-]*\d[\w/.-]*$"}}],
+    *NUMBERED,
     [{"TEXT": {"IN": ["PbEG", "PbEU", "PB"]}}, {**YEAR, "OP": "?"}, COMMA, {"TEXT": {"IN": ["L", "C"]}}, NUMBER],
 ]
-LAW_PATTERNS = LAW_NAMES
+LAW_PATTERNS = [*LAW_NAMES, *DECREE_TITLES]
 
 # Function words and separators a span never ends on.
 TRAILING = {"van", "de", "het", "der", ",", "onder", "lid", "en", "of", "tot", "met", "t/m", "op", "voor", "bij", "in", "inzake",
