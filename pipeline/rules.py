@@ -79,7 +79,7 @@ ORDINAL_WORDS = ["eerste", "tweede", "derde", "vierde", "vijfde", "zesde", "zeve
 # Parts of an article reference after its number: "5, tweede lid, onderdeel b,", "1, eerste lid, onder c, onder 1°",
 # "3:17 lid 1", "489 eerste lid, aanhef en onder b", "6 en 7", "3.80 tot en met 3.87".
 ARTICLE_NUMBER = r"([IVX]+-)?[A-Z]?\d+[a-z]{0,2}(:\d+[a-z]?)?(\.\d+[a-z]?)*"
-ARTICLE_PART = {"LOWER": {"REGEX": r"^(,|lid|leden|onderdeel|onderdelen|onder|sub|aanhef|en|of|tot|met|t/m|volzin|zin|"
+ARTICLE_PART = {"LOWER": {"REGEX": r"^(,|°|lid|leden|onderdeel|onderdelen|onder|sub|aanhef|en|of|tot|met|t/m|volzin|zin|"
                                    r"[a-z]|[a-z]{2}|\d+°|[a-z]°|" + "|".join(ORDINAL_WORDS) + "|" + ARTICLE_NUMBER.lower() + r")$"},
                 "OP": "*"}
 ARTICLE_HEAD = [{"LOWER": {"IN": ["artikel", "artikelen", "art.", "art"]}}, {"TEXT": {"REGEX": f"^{ARTICLE_NUMBER}$"}},
@@ -114,7 +114,7 @@ LOWER_WORD, NAME_WORD = r"[a-zà-ÿ][a-zà-ÿ'’-]*", r"[A-Z][a-zà-ÿ'’-]+"
 ABBREVIATION = r"(?=[A-Za-z]*[A-Z][a-z]*[A-Z])[A-Z][A-Za-z]{1,6}"
 # Inside the title of a decree or an EU act other laws may be named ("tot wijziging van het Besluit omgevingsrecht").
 CLAUSE_WORD = {"TEXT": {"REGEX": r"^(" + NAME_WORD + "|" + LOWER_WORD + r"|\d{1,4}|[A-Z]{2,6}|\d+/\d+(/[A-Za-z]+)?)$"},
-               "LOWER": {"NOT_IN": [w for w in TITLE_STOP if w not in TITLE_CONNECTORS]}}
+               "LOWER": {"NOT_IN": [w for w in TITLE_STOP if w not in TITLE_CONNECTORS + ["een"]]}}
 # A law's title after its head word: up to four content words, then at most one phrase joined by a preposition
 # or "en" ("Besluit bovenwettelijke uitkeringen bij werkloosheid voor ..."); a participle ends it ("in werking getreden").
 CONTENT_WORD = {"TEXT": {"REGEX": r"^(" + NOT_A_LAW_TITLE_WORD + NAME_WORD + r"|(?!ge[a-zà-ÿ]+(?<!hei)[td]$)[a-zà-ÿ][a-zà-ÿ'’-]{2,}|"
@@ -125,7 +125,7 @@ TITLE_TAILS = [
     [{"LOWER": {"IN": ["van", "voor", "bij", "inzake", "betreffende", "in", "op", "tegen", "ter"]}}, {"LOWER": {"IN": ["de", "het", "der"]}, "OP": "?"},
      CONTENT_WORD, {**CONTENT_WORD, "OP": "{,2}"}],
 ]
-LAW_TITLES = [[{**CONTENT_WORD, "OP": "{,3}"}, *tail] for tail in TITLE_TAILS]
+LAW_TITLES = [[{**CONTENT_WORD, "OP": "{,3}"}, *tail, *more] for tail in TITLE_TAILS for more in (TITLE_TAILS if tail else [[]])]
 # The law after an article, and a law on its own: "Gemeentewet", "Wmo 2015", "Wet milieubeheer", "Wet op het primair
 # onderwijs", "Wetboek van Strafrecht", "Algemene verordening gegevensbescherming", "Besluit bovenwettelijke
 # uitkeringen bij werkloosheid voor de sector Rijk", "Wet IB 2001".
