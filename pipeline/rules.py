@@ -115,17 +115,20 @@ ABBREVIATION = r"(?=[A-Za-z]*[A-Z][a-z]*[A-Z])[A-Z][A-Za-z]{1,6}"
 # Inside the title of a decree or an EU act other laws may be named ("tot wijziging van het Besluit omgevingsrecht").
 CLAUSE_WORD = {"TEXT": {"REGEX": r"^(" + NAME_WORD + "|" + LOWER_WORD + r"|\d{1,4}|[A-Z]{2,6}|\d+/\d+(/[A-Za-z]+)?)$"},
                "LOWER": {"NOT_IN": [w for w in TITLE_STOP if w not in TITLE_CONNECTORS + ["een"]]}}
-# A law's title after its head word: up to four content words, then at most one phrase joined by a preposition
-# or "en" ("Besluit bovenwettelijke uitkeringen bij werkloosheid voor ..."); a participle ends it ("in werking getreden").
-CONTENT_WORD = {"TEXT": {"REGEX": r"^(" + NOT_A_LAW_TITLE_WORD + NAME_WORD + r"|(?!ge[a-zà-ÿ]+(?<!hei)[td]$)[a-zà-ÿ][a-zà-ÿ'’-]{2,}|"
-                         + ABBREVIATION + r")$"}, "LOWER": {"NOT_IN": TITLE_STOP + TITLE_CONNECTORS}}
-TITLE_TAILS = [
-    [],
-    [{"LOWER": {"IN": ["en", "of"]}}, CONTENT_WORD, {**CONTENT_WORD, "OP": "{,2}"}],
-    [{"LOWER": {"IN": ["van", "voor", "bij", "inzake", "betreffende", "in", "op", "tegen", "ter"]}}, {"LOWER": {"IN": ["de", "het", "der"]}, "OP": "?"},
-     CONTENT_WORD, {**CONTENT_WORD, "OP": "{,2}"}],
-]
-LAW_TITLES = [[{**CONTENT_WORD, "OP": "{,3}"}, *tail, *more] for tail in TITLE_TAILS for more in (TITLE_TAILS if tail else [[]])]
+# A law's title after its head word: phrases of lowercase words then names ("sector Rijk", "commissarissen van de
+# Koning"), at most three joined by a preposition or "en" ("Besluit bovenwettelijke uitkeringen bij werkloosheid voor
+# de sector Rijk"). A lowercase word after a name is the sentence going on ("het Wetboek van Strafrecht vallen"), and a
+# participle ends the title ("in werking getreden").
+LOWER_CONTENT = {"TEXT": {"REGEX": r"^(?!ge[a-zà-ÿ]+(?<!hei)[td]$)[a-zà-ÿ][a-zà-ÿ'’-]{2,}$"},
+                 "LOWER": {"NOT_IN": TITLE_STOP + TITLE_CONNECTORS}}
+NAME_CONTENT = {"TEXT": {"REGEX": r"^(" + NOT_A_LAW_TITLE_WORD + NAME_WORD + "|" + ABBREVIATION + r")$"},
+                "LOWER": {"NOT_IN": TITLE_STOP}}
+PHRASES = [[LOWER_CONTENT, {**LOWER_CONTENT, "OP": "{,2}"}, {**NAME_CONTENT, "OP": "{,2}"}], [NAME_CONTENT, {**NAME_CONTENT, "OP": "?"}]]
+JOINS = [[{"LOWER": {"IN": ["en", "of"]}}],
+         [{"LOWER": {"IN": ["van", "voor", "bij", "inzake", "betreffende", "in", "op", "tegen", "ter"]}},
+          {"LOWER": {"IN": ["de", "het", "der"]}, "OP": "?"}]]
+TITLE_TAILS = [[]] + [[*join, *phrase] for join in JOINS for phrase in PHRASES]
+LAW_TITLES = [[*phrase, *tail, *more] for phrase in PHRASES for tail in TITLE_TAILS for more in (TITLE_TAILS if tail else [[]])]
 # The law after an article, and a law on its own: "Gemeentewet", "Wmo 2015", "Wet milieubeheer", "Wet op het primair
 # onderwijs", "Wetboek van Strafrecht", "Algemene verordening gegevensbescherming", "Besluit bovenwettelijke
 # uitkeringen bij werkloosheid voor de sector Rijk", "Wet IB 2001".
@@ -133,13 +136,11 @@ LAW_NAMES = [
     [{"TEXT": {"REGEX": r"^[A-Z][a-z]+(-[a-z]+)?" + LAW_WORD + r"$"}},
      {"TEXT": {"REGEX": "^(" + ABBREVIATION + "|" + NOT_A_LAW_TITLE_WORD + NAME_WORD + ")$"}, "OP": "{,2}"}, {**YEAR, "OP": "?"}],
     # "Rechtspositiebesluit wethouders", "Rechtspositiebesluit staten- en commissieleden", "Reisbesluit binnenland"
-    *[[{"TEXT": {"REGEX": r"^[A-Z][a-z]+(besluit|regeling|reglement)$"}}, CONTENT_WORD, *title, {**YEAR, "OP": "?"}]
+    *[[{"TEXT": {"REGEX": r"^[A-Z][a-z]+(besluit|regeling|reglement)$"}}, *title, {**YEAR, "OP": "?"}]
       for title in LAW_TITLES],
     [{"TEXT": {"IN": LAW_ABBREVIATIONS}}, {**YEAR, "OP": "?"}],
     *[[{"TEXT": {"IN": LAW_HEADS}}, {"LOWER": {"IN": ["op", "van", "tot", "inzake", "voor", "betreffende"]}, "OP": "?"},
-       {"LOWER": {"IN": ["de", "het"]}, "OP": "?"}, {**CONTENT_WORD, "TEXT": {"REGEX": r"^([a-zà-ÿ][a-zà-ÿ'’-]{3,}|[A-Z][a-zà-ÿ]+|"
-                                                                                   + ABBREVIATION + ")$"}},
-       *title, {**YEAR, "OP": "?"}] for title in LAW_TITLES],
+       {"LOWER": {"IN": ["de", "het"]}, "OP": "?"}, *title, {**YEAR, "OP": "?"}] for title in LAW_TITLES],
     *[[{"TEXT": {"IN": ["Algemene", "Tijdelijke", "Europees", "Europese"]}}, {"LOWER": {"REGEX": "^" + LAW_WORD + "$"}}, *title]
       for title in LAW_TITLES],
     [{"TEXT": {"IN": ["Algemene", "Tijdelijke"]}}, {"TEXT": {"REGEX": r"^[A-Z][a-z]+" + LAW_WORD + r"$"}}],
