@@ -94,7 +94,8 @@ LAW_ABBREVIATIONS = ["Awb", "Wmo", "Wlz", "Zvw", "Wob", "Woo", "Wabo", "AVG", "W
                      "Wzd", "Wvggz", "Wkkgz", "Wgbo", "WIV", "Wiv", "Wpol", "WVW", "Wvw", "Wgh", "Wkb", "Wbp", "Wnb", "Bor",
                      "Bbl", "Bal", "Bkl", "Vw", "Vb", "WOZ", "Wet WOZ", "Wbtr", "Wpo", "Wvo", "WEB", "WHW", "Wsnp", "Wav", "Wik",
                      "Wtcg", "WTZi", "Wtzi", "Wvb", "Wjz", "Wgr", "WGR", "Awir", "AWR", "Wlb", "Wvbbs", "Wgs", "Wsv", "Wwz"]
-NOT_A_LAW_TITLE_WORD = (r"(?!(" + "|".join(LAW_HEADS) + r")$)(?![A-Z][a-z]+" + LAW_WORD + r"$)")
+NOT_A_LAW_TITLE_WORD = (r"(?!(" + "|".join(LAW_HEADS + ["Kamerstuk", "Kamerstukken", "Staatsblad", "Staatscourant", "Minister",
+                                                       "Staatssecretaris"]) + r")$)(?!(?i:[a-z]*" + LAW_WORD + r")$)")
 # Words that end a law's title: verbs, pronouns and clause words ("de Wet milieubeheer is ...", "... die ...").
 TITLE_STOP = ["is", "zijn", "was", "waren", "wordt", "worden", "werd", "werden", "geldt", "gelden", "gold", "heeft", "hebben",
               "had", "kan", "kunnen", "moet", "moeten", "zal", "zullen", "mag", "mogen", "blijft", "blijven", "treedt", "treden",
