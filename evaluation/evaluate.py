@@ -101,6 +101,8 @@ def evaluate(nlp, records: list[dict], n_bootstrap: int = 1000, seed: int = 0, b
     items, docs = predict_gold(nlp, records, batch_size, progress)
     report = evaluate_items(items, n_bootstrap=n_bootstrap, seed=seed)
     report["deadlines"]["normaliser_on_gold_spans"] = normaliser_on_gold_spans(records)
+    for kind, sub in report.get("by_source", {}).items():
+        sub["deadlines"]["normaliser_on_gold_spans"] = normaliser_on_gold_spans([r for r in records if source_kind(r)[0] == kind])
     tagger = nlp.get_pipe("kamerbrief_transformer")
     report["model"] = {"path": tagger.model_path, "thresholds": tagger.hf_model.config.thresholds,
                        "pipeline": nlp.pipe_names, "precision": tagger.precision}
