@@ -159,7 +159,7 @@ def _markdown_body(report: dict) -> list[str]:
     stance = report.get("stance", {})
     lines += [_stance_line(report)[0].upper() + _stance_line(report)[1:] + ".", ""]
     confusion = stance.get("confusion") or {}
-    if confusion:
+    if confusion and stance.get("support"):
         preds = list(next(iter(confusion.values())).keys())
         lines += _markdown(("gold \\ predicted", *preds),
                            [(gold, *(str(row.get(p, 0)) for p in preds)) for gold, row in confusion.items()])
