@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from kamerbrief.errors import InvalidGoldError, KamerbriefError
-from kamerbrief.evaluation.metrics import ScoredParagraph, evaluate_items
+from kamerbrief.evaluation.metrics import ScoredParagraph, evaluate_items, source_kind
 
 
 def check_gold(paths, shared_dir=None) -> tuple[list[dict], list, int]:
@@ -55,6 +55,11 @@ def _gold_ranges(paragraph: dict) -> list:
     return out
 
 
+def _source_fields(record: dict) -> dict:
+    kind, corpus = source_kind(record)
+    return {"source_kind": kind, "corpus": corpus}
+
+
 def scored_paragraph(record: dict, paragraph: dict, doc) -> ScoredParagraph:
     from kamerbrief.data.sources import annotated_labels
 
@@ -71,7 +76,7 @@ def scored_paragraph(record: dict, paragraph: dict, doc) -> ScoredParagraph:
         pred_entities=[(s.start_char, s.end_char, s.label_) for s in doc.ents],
         gold_ranges=_gold_ranges(paragraph),
         pred_ranges={(s.start_char, s.end_char): s._.date_range for s in doc.ents if s.label_ == "DATE"},
-        annotated_entity_labels=set(entity_labels))
+        annotated_entity_labels=set(entity_labels), **_source_fields(record))
 
 
 def predict_gold(nlp, records: list[dict], batch_size: int = 64, progress: bool = True) -> tuple[list[ScoredParagraph], list]:
@@ -116,6 +121,8 @@ def evaluate(nlp, records: list[dict], n_bootstrap: int = 1000, seed: int = 0, b
     items, docs = predict_gold(nlp, records, batch_size, progress)
     report = evaluate_items(items, n_bootstrap=n_bootstrap, seed=seed)
     report["deadlines"]["normaliser_on_gold_spans"] = normaliser_on_gold_spans(records)
+    for kind, sub in report.get("by_source", {}).items():
+        sub["deadlines"]["normaliser_on_gold_spans"] = normaliser_on_gold_spans([r for r in records if source_kind(r)[0] == kind])
     tagger = nlp.get_pipe("kamerbrief_transformer")
     report["model"] = {"path": tagger.model_path, "thresholds": tagger.hf_model.config.thresholds,
                        "pipeline": nlp.pipe_names, "precision": tagger.precision}
@@ -123,12 +130,13 @@ def evaluate(nlp, records: list[dict], n_bootstrap: int = 1000, seed: int = 0, b
 
 
 def compare(nlp_a, nlp_b, records: list[dict], n_bootstrap: int = 1000, seed: int = 0, batch_size: int = 64, progress: bool = True) -> dict:
-    """Both pipelines on the same gold paragraphs; per metric the paired-bootstrap difference (B - A)."""
-    from kamerbrief.evaluation.metrics import STATISTICS, paired_bootstrap
+    """Both pipelines on the same gold paragraphs; per metric the paired-bootstrap difference (B - A),
+    overall and per source kind (``by_source``)."""
+    from kamerbrief.evaluation.metrics import compare_items
 
     items_a, _ = predict_gold(nlp_a, records, batch_size, progress)
     items_b, _ = predict_gold(nlp_b, records, batch_size, progress)
-    return {name: paired_bootstrap(items_a, items_b, statistic, n=n_bootstrap, seed=seed) for name, statistic in STATISTICS.items()}
+    return compare_items(items_a, items_b, n_bootstrap=n_bootstrap, seed=seed)
 
 
 # -- raw-letter mode -------------------------------------------------------------------------------
@@ -232,7 +240,8 @@ def _raw_item(record: dict, gold: dict, pred: dict, pred_paragraph) -> ScoredPar
         letter_id=record["id"], text=gold["text"], gold_labels=set(gold.get("labels", [])), pred_labels=set(pred["labels"]),
         gold_stance=gold.get("stance") if "adoption" in gold.get("labels", []) else None, pred_stance=pred.get("stance"),
         gold_entities=[(e["start"], e["end"], e["label"]) for e in gold.get("entities", [])], pred_entities=entities,
-        gold_ranges=_gold_ranges(gold), pred_ranges={}, annotated_entity_labels=set(entity_labels))
+        gold_ranges=_gold_ranges(gold), pred_ranges={}, annotated_entity_labels=set(entity_labels),
+        **_source_fields(record))
 
 
 def write_reports(report: dict, json_path: Path | None = None, markdown_path: Path | None = None) -> None:

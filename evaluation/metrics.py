@@ -9,7 +9,10 @@ nothing here runs a model or needs spaCy.
 * stance: accuracy on gold adoption paragraphs, and a confusion matrix;
 * deadlines: how many gold DATE ranges the pipeline normalised to the same range;
 * confidence intervals: a percentile bootstrap over LETTERS (paragraphs of one letter are not
-  independent), and a paired bootstrap to compare two models on the same paragraphs.
+  independent), and a paired bootstrap to compare two models on the same paragraphs;
+* source kinds: real documents (standoff records of the corpora in ``../shared``) and team-written
+  letters are scored apart (``by_source`` in every report, per corpus for real documents), because a
+  model can be good on one and weak on the other and a mixed figure hides that.
 
 Every zero division (no gold and no predictions, say) scores 0, as ``zero_division=0`` does in
 scikit-learn and seqeval. The bootstrap inside :func:`evaluate_items` sums per-letter counts, so
@@ -37,8 +40,12 @@ NO_STANCE = "none"
 __all__ = [
     "ScoredParagraph", "char_spans_to_bio", "score_paragraph_labels", "score_entities", "score_stance",
     "score_deadlines", "bootstrap", "paired_bootstrap", "evaluate_items", "CountStatistic", "STATISTICS",
-    "paragraph_label_f", "entity_label_f", "item_counts", "entity_labels_of",
+    "paragraph_label_f", "entity_label_f", "item_counts", "entity_labels_of", "source_kind", "split_by_source",
+    "split_by_corpus", "compare_items", "REAL", "TEAM_WRITTEN",
 ]
+
+REAL, TEAM_WRITTEN = "real", "team-written"
+
 
 
 @dataclass
@@ -50,7 +57,8 @@ class ScoredParagraph:
     (iso_start, iso_end) or None)``; ``pred_ranges`` maps the offsets of each predicted DATE span to
     what the pipeline normalised it to (a missing key: no predicted span there).
     ``annotated_entity_labels``: the entity labels the source annotates; spans of other labels are
-    dropped on both sides before scoring.
+    dropped on both sides before scoring. ``source_kind`` (:data:`REAL` or :data:`TEAM_WRITTEN`) and
+    ``corpus`` come from the letter's record (:func:`source_kind`).
     """
 
     letter_id: str
@@ -64,6 +72,20 @@ class ScoredParagraph:
     gold_ranges: list[tuple] = field(default_factory=list)
     pred_ranges: dict[tuple, tuple | None] = field(default_factory=dict)
     annotated_entity_labels: set[str] = field(default_factory=lambda: set(ENTITY_LABELS))
+    source_kind: str = TEAM_WRITTEN
+    corpus: str = TEAM_WRITTEN
+
+
+def source_kind(record: dict) -> tuple[str, str]:
+    """``(kind, corpus)`` of a gold record: ``("real", "circulaires")`` for a document of a corpus in
+    ``../shared`` (a standoff record: ``source`` is the corpus file relative to ``shared/``, with
+    ``doc_id`` / ``path``), ``("team-written", "team-written")`` for a letter the team wrote (inline
+    text, ``source`` "kamerbrief team-written ...")."""
+    source = str(record.get("source") or "")
+    if "doc_id" in record or "path" in record or source.startswith(("corpora/", "seeds/")):
+        corpus = source.rsplit("/", 1)[-1].split(".", 1)[0] or "unknown"
+        return REAL, corpus
+    return TEAM_WRITTEN, TEAM_WRITTEN
 
 
 # --------------------------------------------------------------------------------------------------
@@ -106,6 +128,23 @@ def _group(items: Sequence, unit: str = "letter_id") -> tuple[list[Hashable], li
     for i, item in enumerate(items):
         groups.setdefault(getattr(item, unit), []).append(i)
     return list(groups), list(groups.values())
+
+
+def _split(items: Sequence[ScoredParagraph], key: str, order: Sequence[str] = ()) -> dict[str, list[ScoredParagraph]]:
+    groups: dict[str, list[ScoredParagraph]] = {}
+    for item in items:
+        groups.setdefault(getattr(item, key), []).append(item)
+    return {k: groups[k] for k in [*[k for k in order if k in groups], *sorted(set(groups) - set(order))]}
+
+
+def split_by_source(items: Sequence[ScoredParagraph]) -> dict[str, list[ScoredParagraph]]:
+    """Items by source kind, real documents first, then team-written letters (kinds absent are left out)."""
+    return _split(items, "source_kind", (REAL, TEAM_WRITTEN))
+
+
+def split_by_corpus(items: Sequence[ScoredParagraph]) -> dict[str, list[ScoredParagraph]]:
+    """Items by corpus (``circulaires``, ``beleidsregels``, ...), in name order."""
+    return _split(items, "corpus")
 
 
 def entity_labels_of(items: Sequence[ScoredParagraph]) -> list[str]:
@@ -517,11 +556,16 @@ def paired_bootstrap(items_a: Sequence, items_b: Sequence, statistic: Callable[[
 
 
 def evaluate_items(items: Sequence[ScoredParagraph], n_bootstrap: int = 1000, seed: int = 0,
-                   paragraph_labels: Sequence[str] = PARAGRAPH_LABELS) -> dict:
+                   paragraph_labels: Sequence[str] = PARAGRAPH_LABELS, by_source: bool = True) -> dict:
     """Every score, with 95% bootstrap intervals over letters (``*_ci95: [lo, hi]``), as one JSON-ready dict.
 
     Point estimates come from scikit-learn and seqeval; the intervals from per-letter counts summed
     per resample (all intervals share one set of draws, so they are jointly resampled).
+
+    ``by_source``: also ``report["by_source"]``, the same report for each source kind present (real
+    documents first, then team-written letters), each with its own bootstrap over its own letters;
+    the real documents' report adds ``by_corpus``, one report per corpus. The top-level scores mix
+    the kinds and are kept for comparison with older reports only; headlines use ``by_source``.
     """
     items = list(items)
     if not items:
@@ -550,6 +594,31 @@ def evaluate_items(items: Sequence[ScoredParagraph], n_bootstrap: int = 1000, se
     deadlines = score_deadlines(items)
     deadlines["accuracy_ci95"] = ci(STATISTICS["deadline_accuracy"].fn)
 
-    return {"n_letters": len(table.letters), "n_paragraphs": len(items),
-            "bootstrap": {"n": n_bootstrap, "seed": seed, "unit": "letter_id"},
-            "paragraphs": paragraphs, "entities": entities, "stance": stance, "deadlines": deadlines}
+    report = {"n_letters": len(table.letters), "n_paragraphs": len(items),
+              "bootstrap": {"n": n_bootstrap, "seed": seed, "unit": "letter_id"},
+              "paragraphs": paragraphs, "entities": entities, "stance": stance, "deadlines": deadlines}
+    if by_source:
+        report["by_source"] = {}
+        for kind, subset in split_by_source(items).items():
+            sub = evaluate_items(subset, n_bootstrap, seed, paragraph_labels, by_source=False)
+            if kind == REAL:
+                sub["by_corpus"] = {corpus: evaluate_items(part, n_bootstrap, seed, paragraph_labels, by_source=False)
+                                    for corpus, part in split_by_corpus(subset).items()}
+            report["by_source"][kind] = sub
+    return report
+
+
+def compare_items(items_a: Sequence[ScoredParagraph], items_b: Sequence[ScoredParagraph], n_bootstrap: int = 1000,
+                  seed: int = 0, statistics: dict[str, CountStatistic] | None = None) -> dict:
+    """``{metric: paired_bootstrap(...)}`` over all paragraphs (mixed kinds) and, under ``by_source``,
+    the same for each source kind present (real documents first), resampled by letter within the kind."""
+    statistics = STATISTICS if statistics is None else statistics
+    items_a, items_b = list(items_a), list(items_b)
+    out: dict = {name: paired_bootstrap(items_a, items_b, st, n=n_bootstrap, seed=seed) for name, st in statistics.items()}
+    out["by_source"] = {}
+    positions = {id(item): i for i, item in enumerate(items_a)}
+    for kind, subset in split_by_source(items_a).items():
+        part_b = [items_b[positions[id(item)]] for item in subset]
+        out["by_source"][kind] = {name: paired_bootstrap(subset, part_b, st, n=n_bootstrap, seed=seed)
+                                  for name, st in statistics.items()}
+    return out

@@ -6,10 +6,17 @@
 * :func:`compare_table`: ``{metric: paired_bootstrap result}`` as a Markdown table.
 
 Numbers are rounded to 3 decimals; a missing interval shows as ``-``.
+
+A report with ``by_source`` (see :func:`kamerbrief.evaluation.metrics.evaluate_items`) is rendered
+per source kind: real documents first (with a table per corpus), then team-written letters; the
+scores over both kinds together come last, in one line, and never as the headline.
 """
 from __future__ import annotations
 
 HEADER = ("scope", "label", "P", "R", "F1", "95% CI (F1)", "support")
+KIND_TITLES = {"real": "Real documents", "team-written": "Team-written letters"}
+CORPUS_HEADER = ("corpus", "letters", "paragraphs", "entity F1 (strict)", "95% CI", "ORG", "PER", "LOC", "DATE", "REF", "LAW",
+                 "paragraph macro-F1")
 
 
 def _num(x) -> str:
@@ -104,44 +111,124 @@ def _extra_lines(report: dict) -> list[str]:
     return lines
 
 
-def markdown_table(report: dict) -> str:
-    """Every score in the report, as Markdown: the score table, the stance confusion matrix, deadlines."""
+def _kind_title(kind: str, sub: dict) -> str:
+    corpora = ", ".join(sub.get("by_corpus", {}))
+    return KIND_TITLES.get(kind, kind) + (f" ({corpora})" if corpora else "")
+
+
+def _sections(report: dict) -> list[tuple[str, dict]]:
+    """``[(title, report)]``: one per source kind, real documents first; the report itself if it has no split."""
+    by_source = report.get("by_source")
+    if not by_source:
+        return [("", report)]
+    return [(_kind_title(kind, sub), sub) for kind, sub in by_source.items()]
+
+
+def _corpus_rows(sub: dict) -> list[tuple[str, ...]]:
+    rows = []
+    for corpus, r in sub.get("by_corpus", {}).items():
+        entities, macro = r.get("entities", {}), r.get("paragraphs", {}).get("macro", {})
+        per_label = entities.get("per_label", {})
+        rows.append((corpus, _num(r.get("n_letters", 0)), _num(r.get("n_paragraphs", 0)), _num(entities.get("micro", {}).get("f")),
+                     _ci(entities.get("micro", {}).get("f_ci95")),
+                     *(_num(per_label[label]["f"]) if label in per_label else "-" for label in CORPUS_HEADER[5:11]),
+                     _num(macro.get("f"))))
+    return rows
+
+
+def _headline(report: dict) -> str:
+    """One sentence with the main scores of a (sub-)report."""
+    paragraphs, entities = report.get("paragraphs", {}), report.get("entities", {})
+    micro, macro = paragraphs.get("micro", {}), paragraphs.get("macro", {})
+    strict, partial = entities.get("micro", {}), entities.get("partial", {})
+    return (f"On {_sizes(report)}: paragraph labels micro-F1 {_num(micro.get('f'))} {_ci(micro.get('f_ci95'))}, "
+            f"macro-F1 {_num(macro.get('f'))} {_ci(macro.get('f_ci95'))}; entities strict micro-F1 (seqeval IOB2) "
+            f"{_num(strict.get('f'))} {_ci(strict.get('f_ci95'))}, partial-overlap F1 {_num(partial.get('f'))}; "
+            f"{_stance_line(report)}; {'; '.join([_deadline_line(report), *_extra_lines(report)])}.")
+
+
+def _mixed_line(report: dict) -> str:
+    entities, macro = report.get("entities", {}).get("micro", {}), report.get("paragraphs", {}).get("macro", {})
+    return (f"Both kinds together ({_num(report.get('n_letters', 0))} letters; mixed, for comparison with older reports "
+            f"only): entity strict micro-F1 {_num(entities.get('f'))} {_ci(entities.get('f_ci95'))}, paragraph macro-F1 "
+            f"{_num(macro.get('f'))} {_ci(macro.get('f_ci95'))}.")
+
+
+def _markdown_body(report: dict) -> list[str]:
     lines = [f"Scored {_sizes(report)}.", "", *_markdown(HEADER, _score_rows(report)), ""]
     stance = report.get("stance", {})
     lines += [_stance_line(report)[0].upper() + _stance_line(report)[1:] + ".", ""]
     confusion = stance.get("confusion") or {}
-    if confusion:
+    if confusion and stance.get("support"):
         preds = list(next(iter(confusion.values())).keys())
         lines += _markdown(("gold \\ predicted", *preds),
                            [(gold, *(str(row.get(p, 0)) for p in preds)) for gold, row in confusion.items()])
         lines.append("")
     lines += [_deadline_line(report)[0].upper() + _deadline_line(report)[1:] + ".", ""]
     lines += [line[0].upper() + line[1:] + "." for line in _extra_lines(report)]
-    return "\n".join(lines)
+    return lines
+
+
+def markdown_table(report: dict) -> str:
+    """Every score in the report, as Markdown: per source kind (real documents first, with a table per
+    corpus) the score table, the stance confusion matrix and deadlines; the mixed scores in one line at the end."""
+    if not report.get("by_source"):
+        return "\n".join(_markdown_body(report))
+    lines = []
+    for title, sub in _sections(report):
+        lines += [f"## {title}", "", *_markdown_body(sub), ""]
+        if sub.get("by_corpus"):
+            lines += ["Per corpus:", "", *_markdown(CORPUS_HEADER, _corpus_rows(sub)), ""]
+    if len(report["by_source"]) > 1:
+        lines += ["## Both kinds together", "", _mixed_line(report), ""]
+    return "\n".join(lines).rstrip("\n")
 
 
 def markdown_summary(report: dict) -> str:
-    """A short paragraph and one table, for the model card."""
-    paragraphs, entities = report.get("paragraphs", {}), report.get("entities", {})
-    micro, macro = paragraphs.get("micro", {}), paragraphs.get("macro", {})
-    strict, partial = entities.get("micro", {}), entities.get("partial", {})
-    text = (f"On {_sizes(report)}: paragraph labels micro-F1 {_num(micro.get('f'))} {_ci(micro.get('f_ci95'))}, "
-            f"macro-F1 {_num(macro.get('f'))} {_ci(macro.get('f_ci95'))}; entities strict micro-F1 (seqeval IOB2) "
-            f"{_num(strict.get('f'))} {_ci(strict.get('f_ci95'))}, partial-overlap F1 {_num(partial.get('f'))}; "
-            f"{_stance_line(report)}; {'; '.join([_deadline_line(report), *_extra_lines(report)])}.")
-    return "\n".join([text, "", *_markdown(HEADER, _score_rows(report))])
+    """Short paragraphs and one table per source kind (real documents first), for the model card."""
+    if not report.get("by_source"):
+        return "\n".join([_headline(report), "", *_markdown(HEADER, _score_rows(report))])
+    lines = []
+    for title, sub in _sections(report):
+        lines += [f"**{title}.** {_headline(sub)}", "", *_markdown(HEADER, _score_rows(sub)), ""]
+        if sub.get("by_corpus"):
+            lines += ["Per corpus:", "", *_markdown(CORPUS_HEADER, _corpus_rows(sub)), ""]
+    if len(report["by_source"]) > 1:
+        lines.append(_mixed_line(report))
+    return "\n".join(lines).rstrip("\n")
 
 
 def format_table(report: dict) -> str:
-    """The scores as an aligned plain-text table, with the stance and deadline lines under it."""
-    lines = [_sizes(report), "", *_plain(HEADER, _score_rows(report)), "", _stance_line(report), _deadline_line(report),
-             *_extra_lines(report)]
-    return "\n".join(lines)
+    """The scores as aligned plain-text tables (one per source kind, real documents first), with the
+    stance and deadline lines under each."""
+    lines = []
+    for title, sub in _sections(report):
+        if title:
+            lines += [f"== {title} ==", ""]
+        lines += [_sizes(sub), "", *_plain(HEADER, _score_rows(sub)), "", _stance_line(sub), _deadline_line(sub),
+                  *_extra_lines(sub)]
+        if sub.get("by_corpus"):
+            lines += ["", *_plain(CORPUS_HEADER, _corpus_rows(sub))]
+        lines.append("")
+    if len(report.get("by_source") or {}) > 1:
+        lines.append(_mixed_line(report))
+    return "\n".join(lines).rstrip("\n")
+
+
+def _compare_rows(comparison: dict) -> list[tuple[str, ...]]:
+    return [(name, _num(r.get("a")), _num(r.get("b")), _num(r.get("diff")), _ci(r.get("diff_ci95")),
+             _num(r.get("p_value")), _num(bool(r.get("significant")))) for name, r in comparison.items() if name != "by_source"]
 
 
 def compare_table(comparison: dict) -> str:
-    """``{metric_name: paired_bootstrap(...) result}`` as Markdown: A, B, B - A with its interval, p, significant."""
+    """``{metric_name: paired_bootstrap(...) result}`` as Markdown: A, B, B - A with its interval, p, significant;
+    with ``by_source``, one table per source kind (real documents first), then the mixed one."""
     header = ("metric", "A", "B", "B - A", "95% CI (B - A)", "p", "significant")
-    rows = [(name, _num(r.get("a")), _num(r.get("b")), _num(r.get("diff")), _ci(r.get("diff_ci95")),
-             _num(r.get("p_value")), _num(bool(r.get("significant")))) for name, r in comparison.items()]
-    return "\n".join(_markdown(header, rows))
+    by_source = comparison.get("by_source") or {}
+    if not by_source:
+        return "\n".join(_markdown(header, _compare_rows(comparison)))
+    lines = []
+    for kind, sub in by_source.items():
+        lines += [f"{KIND_TITLES.get(kind, kind)}:", "", *_markdown(header, _compare_rows(sub)), ""]
+    lines += ["Both kinds together (mixed):", "", *_markdown(header, _compare_rows(comparison))]
+    return "\n".join(lines)

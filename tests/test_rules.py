@@ -51,3 +51,49 @@ def test_prefilled_spans_must_be_checked_before_they_enter_gold():
         compile_markup(markup)
     record = compile_markup(markup.replace("REF?", "REF"))
     assert record["paragraphs"][0]["entities"][0]["label"] == "REF"
+
+
+@pytest.mark.parametrize("mode, expected", [
+    # "rule": the rule span replaces both (the model's "Wmo 2015 en" has the rule's own label, so no exception).
+    ("rule", [("Wet milieubeheer", "LAW"), ("Wmo 2015", "LAW")]),
+    ("extend", [("Wet milieubeheer", "LAW"), ("Wmo 2015 en", "LAW")]),
+    ("longer", [("Wet milieubeheer", "LAW"), ("Wmo 2015 en", "LAW")]),
+    ("model", [("Wet", "ORG"), ("Wmo 2015 en", "LAW")]),
+])
+def test_each_merge_policy(mode, expected):
+    nlp = spacy.blank("nl")
+    nlp.add_pipe("kamerbrief_rules", config={"policy": {"LAW": mode, "REF": "rule", "DATE": "rule"}})
+    doc = nlp.make_doc("De Wet milieubeheer en de Wmo 2015 en meer.")
+    # "Wet" as ORG: the rule's LAW span covers it; "Wmo 2015 en" as LAW: longer than the rule's "Wmo 2015" and not
+    # covered by it, so "extend" and "longer" keep it.
+    doc.ents = [Span(doc, 1, 2, label="ORG"), Span(doc, 5, 8, label="LAW")]
+    assert [(e.text, e.label_) for e in nlp.get_pipe("kamerbrief_rules")(doc).ents] == expected
+
+
+def test_extend_and_longer_differ_where_the_rule_span_is_longer_but_does_not_cover():
+    def merged(mode):
+        nlp = spacy.blank("nl")
+        nlp.add_pipe("kamerbrief_rules", config={"policy": {"REF": mode}, "labels": ["REF"]})
+        doc = nlp.make_doc("Zie Stb. 2020, 123 voor meer.")
+        doc.ents = [Span(doc, 4, 7, label="REF")]   # "123 voor meer": starts inside the rule span, ends after it
+        return [(e.text, e.label_) for e in nlp.get_pipe("kamerbrief_rules")(doc).ents]
+
+    assert merged("longer") == [("Stb. 2020, 123", "REF")]
+    assert merged("extend") == [("123 voor meer", "REF")]
+    assert merged("rule") == [("Stb. 2020, 123", "REF")]
+
+
+def test_unknown_policy_is_a_clear_error():
+    from kamerbrief.errors import KamerbriefError
+
+    nlp = spacy.blank("nl")
+    with pytest.raises(KamerbriefError, match="policy for REF is 'always'"):
+        nlp.add_pipe("kamerbrief_rules", config={"policy": {"REF": "always"}})
+
+
+def test_unicode_spaces_match_like_ascii_spaces():
+    plain = "Zie Kamerstukken II 2019/20, 31 015, nr. 190 van 12 maart 2019."
+    for space in ("\u00a0", "\u202f", "\u2009", "\u2007", "\u3000"):
+        text = plain.replace(" ", space)
+        assert [(s["start"], s["end"], s["label"]) for s in rule_spans(text)] == \
+               [(s["start"], s["end"], s["label"]) for s in rule_spans(plain)], repr(space)

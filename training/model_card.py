@@ -96,7 +96,8 @@ def write_model_card(folder: str | Path, config: dict | None = None, metrics: di
         lines.append("")
     if report:
         from kamerbrief.evaluation.report import markdown_summary
-        lines += ["## Held-out test scores", "", markdown_summary(report), ""]
+        lines += ["## Held-out test scores", "", "Scored per source kind: real government documents first, then the letters the team wrote "
+                  "(the two differ a lot; a mixed figure would hide that).", "", markdown_summary(report), ""]
     lines += ["## Limits", "",
               "- Trained on letters from a few policy areas; expect lower scores on other registers (speeches, tables, OCR).",
               "- Deadline ranges come from rules (`kamerbrief.pipeline.deadlines`), not from the model.",
