@@ -10,7 +10,7 @@ Extra infix rules split words glued together by a missing break in the source, s
 its neighbour along: a lowercase-to-capital boundary (``UtrechtPostbus``: at least three lowercase
 letters before, a capital and two lowercase letters after, so ``PvdA``, ``KvK``, ``DigiD`` and
 ``McDonald`` stay whole) and a full stop or closing bracket before a capitalised word (``WLZ.Daarnaast``,
-``2019).Het``; spaCy's Dutch rules split only ``Wlz.Daarnaast``). Set in config.cfg::
+``88).De``, ``Jeugdwet(2014)Daarna``; spaCy's Dutch rules split only ``Wlz.Daarnaast``). Set in config.cfg::
 
     [nlp.tokenizer]
     @tokenizers = "kamerbrief.Tokenizer.v1"
@@ -32,8 +32,9 @@ from kamerbrief.pipeline.normalize import normalize_text
 LOWER = "a-zà-öø-ÿ"
 GLUED_INFIXES = [
     rf"(?<=[{LOWER}]{{3}})(?=[A-Z][{LOWER}]{{2}})",  # UtrechtPostbus
-    rf"(?<=[A-Za-z0-9]{{2}})\.(?=[A-Z][{LOWER}]{{2}})",  # WLZ.Daarnaast
-    rf"[\)\]](?=[A-Za-z{LOWER}])",  # (2019)Het, [1]zie
+    rf"(?<=[A-Za-z0-9\)\]]{{2}})\.(?=[A-Z][{LOWER}])",  # WLZ.Daarnaast, ARAR.Na, 88).De
+    rf"[\)\]](?=[A-Za-z{LOWER}.])",  # (2019)Het, [1]zie, 88).De
+    rf"(?<=[A-Za-z{LOWER}0-9])[\(\[]",  # Jeugdwet(2014
 ]
 # Patterns the saved tokenizer file holds too: they are made from code and config, not loaded, so a
 # pipeline saved before a rule changed gets the current rules.

@@ -26,11 +26,17 @@ from kamerbrief.pipeline import extensions  # noqa: F401  (registers the Doc/Spa
 from kamerbrief.pipeline.decode import merge_window_logits, sigmoid, softmax, tags_to_spans
 
 PRECISIONS = ("fp32", "bf16", "int8", "auto")
-ALIGNMENTS = ("split", "contract", "expand")
+ALIGNMENTS = ("snap", "split", "contract", "expand")
+# Inside a word these join, so a span edge there moves on to the word's end; a change between letters,
+# digits and other punctuation is a boundary (``Weele2``: footnote mark; ``Kamer.2``; ``88).De``), but not
+# digit to letter (``13e``, ``12b``).
+JOINERS = set("-‐‑’'/&_")
 # Punctuation that may close or open an entity only together with its partner inside it: the model
 # tags the ")" of "(kenmerk 2019-0000123)" as part of the reference now and then.
 PAIRS = {")": "(", "]": "[", "}": "{", "”": "“", "’": "‘", "»": "«"}
+OPENERS = set(PAIRS.values())
 EDGE_PUNCT = {",", ";", ":"}
+END_PUNCT = {"."}  # a full stop split off as a token of its own ends a sentence, not an entity
 COMPONENT = "kamerbrief_transformer"  # the factory name, and the component's directory in a saved pipeline
 MODEL_DIR = "model"  # the Hugging Face folder inside the component's directory of a saved pipeline
 
@@ -67,15 +73,16 @@ def split_at(doc: Doc, boundaries: Iterable[int]) -> None:
 
 
 def trim_span(span: Span) -> Span | None:
-    """Drop closing brackets without their opening one (and the reverse) and edge commas from a span."""
+    """Drop from a span's edges: brackets without their partner inside it, an opening bracket at its end
+    or a closing one at its start, commas, and a final full stop token."""
     start, end = span.start, span.end
     doc = span.doc
     while start < end:
         text = doc[start:end].text
         last, first = doc[end - 1].text, doc[start].text
-        if last in EDGE_PUNCT or (last in PAIRS and text.count(PAIRS[last]) < text.count(last)):
+        if last in EDGE_PUNCT or last in END_PUNCT or last in OPENERS or (last in PAIRS and text.count(PAIRS[last]) < text.count(last)):
             end -= 1
-        elif first in EDGE_PUNCT or (first in PAIRS.values() and
+        elif first in EDGE_PUNCT or first in PAIRS or (first in OPENERS and
                                      text.count(first) > sum(text.count(c) for c, o in PAIRS.items() if o == first)):
             start += 1
         else:
@@ -83,13 +90,48 @@ def trim_span(span: Span) -> Span | None:
     return Span(doc, start, end, label=span.label) if start < end else None
 
 
-def entity_spans(doc: Doc, entities: list[dict], alignment: str = "split") -> list[Span]:
-    """The model's character spans as non-overlapping entities on ``doc``. ``split`` cuts tokens where a
-    span starts or ends inside one; ``contract`` keeps only whole tokens inside the span; ``expand``
-    (the old behaviour) stretches a span over every token it touches, glued neighbours included."""
-    if alignment == "split":
+def _char_class(char: str) -> str:
+    return "alpha" if char.isalpha() else "digit" if char.isdigit() else "other"
+
+
+def is_boundary(text: str, offset: int) -> bool:
+    """Whether a span may start or end at ``offset`` inside a word (see ``JOINERS``)."""
+    before, after = text[offset - 1], text[offset]
+    if before in JOINERS or after in JOINERS or before.isspace() or after.isspace():
+        return before.isspace() or after.isspace()
+    a, b = _char_class(before), _char_class(after)
+    return a != b and not (a == "digit" and b == "alpha")
+
+
+def snap_offsets(doc: Doc, entities: list[dict]) -> list[dict]:
+    """Move span edges that fall inside a token outward to the nearest boundary inside it
+    (:func:`is_boundary`), or to the token's edge: a model piece boundary in the middle of a word
+    (``Rijks|recherche``) takes the whole word, a glued neighbour (``Weele|2``) stays outside."""
+    text = doc.text
+    token_starts = [token.idx for token in doc]
+
+    def snap(offset: int, step: int) -> int:
+        i = bisect_right(token_starts, offset) - 1
+        if i < 0:
+            return offset
+        lo, hi = doc[i].idx, doc[i].idx + len(doc[i])
+        while lo < offset < hi and not is_boundary(text, offset):
+            offset += step
+        return offset
+
+    return [{**e, "start": snap(e["start"], -1), "end": snap(e["end"], 1)} for e in entities]
+
+
+def entity_spans(doc: Doc, entities: list[dict], alignment: str = "snap") -> list[Span]:
+    """The model's character spans as non-overlapping entities on ``doc``. ``snap`` widens an edge inside a
+    token to the nearest boundary (:func:`snap_offsets`) and splits the token there; ``split`` splits
+    tokens exactly where a span starts or ends; ``contract`` keeps only whole tokens inside the span;
+    ``expand`` stretches a span over every token it touches, glued neighbours included."""
+    if alignment == "snap":
+        entities = snap_offsets(doc, entities)
+    if alignment in ("snap", "split"):
         split_at(doc, (offset for e in entities for offset in (e["start"], e["end"])))
-    mode = "strict" if alignment == "split" else alignment
+    mode = "strict" if alignment in ("snap", "split") else alignment
     spans = [doc.char_span(e["start"], e["end"], label=e["label"], alignment_mode=mode) for e in entities]
     return filter_spans([t for s in spans if s is not None and (t := trim_span(s)) is not None])
 
