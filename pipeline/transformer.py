@@ -138,7 +138,7 @@ def entity_spans(doc: Doc, entities: list[dict], alignment: str = "snap") -> lis
 
 class TransformerTagger:
     def __init__(self, nlp: Language, name: str, model: str, batch_size: int, max_length: int, stride: int,
-                 threads: int, precision: str, batch_tokens: int = 1024, alignment: str = "split"):
+                 threads: int, precision: str, batch_tokens: int = 1024, alignment: str = "snap"):
         self.name = name
         self.alignment = alignment
         self.model_path = model
@@ -322,7 +322,7 @@ class TransformerTagger:
 
 @Language.factory(COMPONENT, default_config={
     "model": "", "batch_size": 64, "batch_tokens": 1024, "max_length": 256, "stride": 64, "threads": 0, "precision": "fp32",
-    "alignment": "split"})
+    "alignment": "snap"})
 def make_transformer(nlp: Language, name: str, model: str, batch_size: int, batch_tokens: int, max_length: int, stride: int,
                      threads: int, precision: str, alignment: str) -> TransformerTagger:
     if precision not in PRECISIONS:
