@@ -16,6 +16,7 @@ letters before, a capital and two lowercase letters after, so ``PvdA``, ``KvK``,
     @tokenizers = "kamerbrief.Tokenizer.v1"
     normalize = true
     split_glued = true
+    star_emphasis = false
 """
 from __future__ import annotations
 
@@ -48,14 +49,15 @@ class TextInputError(KamerbriefError):
 class NormalizingTokenizer:
     """Wraps a spaCy ``Tokenizer``: normalise, tokenise the normalised text, keep the map back."""
 
-    def __init__(self, tokenizer: Tokenizer, normalize: bool = True):
+    def __init__(self, tokenizer: Tokenizer, normalize: bool = True, star_emphasis: bool = False):
         self.tokenizer = tokenizer
         self.normalize = normalize
+        self.star_emphasis = star_emphasis
 
     def __call__(self, text: str) -> Doc:
         if not isinstance(text, str):
             raise TextInputError(f"text must be a string, not {type(text).__name__}")
-        normalized = normalize_text(text) if self.normalize else None
+        normalized = normalize_text(text, star_emphasis=self.star_emphasis) if self.normalize else None
         if normalized is None or not normalized.changed:
             doc = self.tokenizer(text)
             doc._.source_text = text
@@ -95,19 +97,19 @@ class NormalizingTokenizer:
 
 
 @registry.tokenizers("kamerbrief.Tokenizer.v1")
-def create_tokenizer(normalize: bool = True, split_glued: bool = True):
+def create_tokenizer(normalize: bool = True, split_glued: bool = True, star_emphasis: bool = False):
     from spacy.language import create_tokenizer as spacy_tokenizer
 
     def make(nlp) -> NormalizingTokenizer:
         tokenizer = spacy_tokenizer()(nlp)
         if split_glued:
             tokenizer.infix_finditer = compile_infix_regex([*(nlp.Defaults.infixes or []), *GLUED_INFIXES]).finditer
-        return NormalizingTokenizer(tokenizer, normalize)
+        return NormalizingTokenizer(tokenizer, normalize, star_emphasis)
 
     return make
 
 
-TOKENIZER_CONFIG = {"@tokenizers": "kamerbrief.Tokenizer.v1", "normalize": True, "split_glued": True}
+TOKENIZER_CONFIG = {"@tokenizers": "kamerbrief.Tokenizer.v1", "normalize": True, "split_glued": True, "star_emphasis": False}
 
 
 def blank(**tokenizer_settings):

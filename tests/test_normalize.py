@@ -83,6 +83,15 @@ def test_clean_text_is_left_alone():
     assert not norm.changed and norm.text == norm.source and norm.to_source(3, 10) == (3, 10)
 
 
+def test_single_star_emphasis_is_optional():
+    text = "Zie *Wet IB:* de wet en 5*3."
+    assert normalize_text(text).text == text
+    norm = normalize_text(text, star_emphasis=True)
+    assert norm.text == "Zie Wet IB: de wet en 5*3."
+    assert text[slice(*norm.to_source(4, 11))] == "Wet IB:"
+    assert [t.text for t in blank(star_emphasis=True)(text)][:3] == ["Zie", "Wet", "IB"]
+
+
 def test_the_reader_and_a_record_read_markdown_the_same():
     from kamerbrief.pipeline.reader.text_formats import markdown_inline_text
 
