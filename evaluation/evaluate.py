@@ -73,9 +73,10 @@ def scored_paragraph(record: dict, paragraph: dict, doc) -> ScoredParagraph:
         gold_stance=paragraph.get("stance") if "adoption" in gold_labels else None,
         pred_stance=max(scores, key=scores.get) if scores else None,
         gold_entities=[(e["start"], e["end"], e["label"]) for e in paragraph.get("entities", [])],
-        pred_entities=[(s.start_char, s.end_char, s.label_) for s in doc.ents],
+        # Offsets into the paragraph's own text: the pipeline works on its normalised form.
+        pred_entities=[(s._.source_start, s._.source_end, s.label_) for s in doc.ents],
         gold_ranges=_gold_ranges(paragraph),
-        pred_ranges={(s.start_char, s.end_char): s._.date_range for s in doc.ents if s.label_ == "DATE"},
+        pred_ranges={(s._.source_start, s._.source_end): s._.date_range for s in doc.ents if s.label_ == "DATE"},
         annotated_entity_labels=set(entity_labels), **_source_fields(record))
 
 

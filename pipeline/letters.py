@@ -25,20 +25,22 @@ OUTSIDE_SCOPE = {"footnote", "signature", "addressee", "salutation"}
 
 
 def paragraph_record(doc: Doc, kind: str) -> dict:
+    """The paragraph as a record. ``text`` is the text as given (``doc._.source_text``, before
+    normalisation) and every offset points into it."""
     entities = []
     for span in doc.ents:
-        entity = {"start": span.start_char, "end": span.end_char, "label": span.label_}
+        entity = {"start": span._.source_start, "end": span._.source_end, "label": span.label_}
         if span.label_ == "DATE":
             rng = span._.date_range
             entity["range"] = {"start": rng[0], "end": rng[1]} if rng else None
         entities.append(entity)
-    record = {"text": doc.text, "kind": kind, "labels": list(doc._.labels or []), "entities": entities,
+    record = {"text": doc._.source_text or doc.text, "kind": kind, "labels": list(doc._.labels or []), "entities": entities,
               "scores": {label: round(score, 4) for label, score in doc.cats.items()}}
     if "adoption" in record["labels"]:
         record["stance"] = doc._.stance
     if doc._.deadline is not None:
         span = doc._.deadline
-        record["deadline"] = {"start": span.start_char, "end": span.end_char, "text": span.text,
+        record["deadline"] = {"start": span._.source_start, "end": span._.source_end, "text": span._.source_text,
                               "range": ({"start": span._.date_range[0], "end": span._.date_range[1]}
                                         if span._.date_range else None),
                               "due": {"start": doc._.deadline_due[0], "end": doc._.deadline_due[1]} if doc._.deadline_due else None}

@@ -2,7 +2,9 @@
 
 Pipeline: ``kamerbrief_transformer`` (entities, paragraph labels, stance) -> ``kamerbrief_rules``
 (REF/DATE patterns merged by the policy in ``kamerbrief.pipeline.rules``) -> ``kamerbrief_deadlines``
-(date ranges and the deadline span of ``deadline`` paragraphs). A saved pipeline is an ordinary spaCy
+(date ranges and the deadline span of ``deadline`` paragraphs), behind the ``kamerbrief.Tokenizer.v1``
+tokenizer, which normalises the text first and keeps the map back to it
+(``kamerbrief.pipeline.tokenizer``). A saved pipeline is an ordinary spaCy
 folder, so ``spacy.load(path)`` works as well as ``kamerbrief.load(path)``; the components are found
 through the ``spacy_factories`` entry points.
 """
@@ -25,11 +27,10 @@ def default_model_path() -> Path:
 
 def build_pipeline(model_dir: str | Path, rules: bool = True, **transformer_config):
     """A fresh pipeline around a trained model folder (``kamerbrief train`` output)."""
-    import spacy
-
     from kamerbrief.pipeline import date_ranges, rules as _rules, transformer  # noqa: F401  (register factories)
+    from kamerbrief.pipeline.tokenizer import blank
 
-    nlp = spacy.blank("nl")
+    nlp = blank()
     nlp.add_pipe("kamerbrief_transformer", config={"model": str(model_dir), **transformer_config})
     if rules:
         nlp.add_pipe("kamerbrief_rules")
@@ -55,7 +56,7 @@ def load(name_or_path: str | Path | None = None, **transformer_config):
     component's settings (``batch_size``, ``threads``, ``precision``, ...)."""
     import spacy
 
-    from kamerbrief.pipeline import date_ranges, rules as _rules, transformer  # noqa: F401
+    from kamerbrief.pipeline import date_ranges, rules as _rules, tokenizer, transformer  # noqa: F401
 
     path = Path(name_or_path) if name_or_path else default_model_path()
     if not path.exists() and name_or_path and (REPO_MODELS / str(name_or_path)).exists():

@@ -12,12 +12,13 @@ dynamic int8 Linear layers (per-channel scales); ``threads`` sets torch's intra-
 from __future__ import annotations
 
 import shutil
+from bisect import bisect_right
 from pathlib import Path
 from typing import Iterable, Iterator
 
 import numpy as np
 from spacy.language import Language
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
 from kamerbrief.errors import KamerbriefError
@@ -25,6 +26,17 @@ from kamerbrief.pipeline import extensions  # noqa: F401  (registers the Doc/Spa
 from kamerbrief.pipeline.decode import merge_window_logits, sigmoid, softmax, tags_to_spans
 
 PRECISIONS = ("fp32", "bf16", "int8", "auto")
+ALIGNMENTS = ("snap", "split", "contract", "expand")
+# Inside a word these join, so a span edge there moves on to the word's end; a change between letters,
+# digits and other punctuation is a boundary (``Weele2``: footnote mark; ``Kamer.2``; ``88).De``), but not
+# digit to letter (``13e``, ``12b``).
+JOINERS = set("-‐‑’'/&_")
+# Punctuation that may close or open an entity only together with its partner inside it: the model
+# tags the ")" of "(kenmerk 2019-0000123)" as part of the reference now and then.
+PAIRS = {")": "(", "]": "[", "}": "{", "”": "“", "’": "‘", "»": "«"}
+OPENERS = set(PAIRS.values())
+EDGE_PUNCT = {",", ";", ":"}
+END_PUNCT = {"."}  # a full stop split off as a token of its own ends a sentence, not an entity
 COMPONENT = "kamerbrief_transformer"  # the factory name, and the component's directory in a saved pipeline
 MODEL_DIR = "model"  # the Hugging Face folder inside the component's directory of a saved pipeline
 
@@ -41,10 +53,94 @@ def cpu_supports_bf16() -> bool:
     return "amx_bf16" in flags or "avx512_bf16" in flags
 
 
+def split_at(doc: Doc, boundaries: Iterable[int]) -> None:
+    """Split the tokens that character offsets ``boundaries`` fall inside, so spans can start and end
+    there (a model piece boundary inside a spaCy token: ``UtrechtPostbus`` when no rule split it)."""
+    token_starts = [token.idx for token in doc]
+    cuts: dict[int, set[int]] = {}
+    for offset in boundaries:
+        i = bisect_right(token_starts, offset) - 1
+        if i >= 0 and doc[i].idx < offset < doc[i].idx + len(doc[i]):
+            cuts.setdefault(i, set()).add(offset - doc[i].idx)
+    if not cuts:
+        return
+    with doc.retokenize() as retokenizer:
+        for i, points in cuts.items():
+            token = doc[i]
+            edges = [0, *sorted(points), len(token.text)]
+            orths = [token.text[a:b] for a, b in zip(edges, edges[1:], strict=False)]
+            retokenizer.split(token, orths, heads=[(token, 0)] * len(orths))
+
+
+def trim_span(span: Span) -> Span | None:
+    """Drop from a span's edges: brackets without their partner inside it, an opening bracket at its end
+    or a closing one at its start, commas, and a final full stop token."""
+    start, end = span.start, span.end
+    doc = span.doc
+    while start < end:
+        text = doc[start:end].text
+        last, first = doc[end - 1].text, doc[start].text
+        if last in EDGE_PUNCT or last in END_PUNCT or last in OPENERS or (last in PAIRS and text.count(PAIRS[last]) < text.count(last)):
+            end -= 1
+        elif first in EDGE_PUNCT or first in PAIRS or (first in OPENERS and
+                                     text.count(first) > sum(text.count(c) for c, o in PAIRS.items() if o == first)):
+            start += 1
+        else:
+            break
+    return Span(doc, start, end, label=span.label) if start < end else None
+
+
+def _char_class(char: str) -> str:
+    return "alpha" if char.isalpha() else "digit" if char.isdigit() else "other"
+
+
+def is_boundary(text: str, offset: int) -> bool:
+    """Whether a span may start or end at ``offset`` inside a word (see ``JOINERS``)."""
+    before, after = text[offset - 1], text[offset]
+    if before in JOINERS or after in JOINERS or before.isspace() or after.isspace():
+        return before.isspace() or after.isspace()
+    a, b = _char_class(before), _char_class(after)
+    return a != b and not (a == "digit" and b == "alpha")
+
+
+def snap_offsets(doc: Doc, entities: list[dict]) -> list[dict]:
+    """Move span edges that fall inside a token outward to the nearest boundary inside it
+    (:func:`is_boundary`), or to the token's edge: a model piece boundary in the middle of a word
+    (``Rijks|recherche``) takes the whole word, a glued neighbour (``Weele|2``) stays outside."""
+    text = doc.text
+    token_starts = [token.idx for token in doc]
+
+    def snap(offset: int, step: int) -> int:
+        i = bisect_right(token_starts, offset) - 1
+        if i < 0:
+            return offset
+        lo, hi = doc[i].idx, doc[i].idx + len(doc[i])
+        while lo < offset < hi and not is_boundary(text, offset):
+            offset += step
+        return offset
+
+    return [{**e, "start": snap(e["start"], -1), "end": snap(e["end"], 1)} for e in entities]
+
+
+def entity_spans(doc: Doc, entities: list[dict], alignment: str = "snap") -> list[Span]:
+    """The model's character spans as non-overlapping entities on ``doc``. ``snap`` widens an edge inside a
+    token to the nearest boundary (:func:`snap_offsets`) and splits the token there; ``split`` splits
+    tokens exactly where a span starts or ends; ``contract`` keeps only whole tokens inside the span;
+    ``expand`` stretches a span over every token it touches, glued neighbours included."""
+    if alignment == "snap":
+        entities = snap_offsets(doc, entities)
+    if alignment in ("snap", "split"):
+        split_at(doc, (offset for e in entities for offset in (e["start"], e["end"])))
+    mode = "strict" if alignment in ("snap", "split") else alignment
+    spans = [doc.char_span(e["start"], e["end"], label=e["label"], alignment_mode=mode) for e in entities]
+    return filter_spans([t for s in spans if s is not None and (t := trim_span(s)) is not None])
+
+
 class TransformerTagger:
     def __init__(self, nlp: Language, name: str, model: str, batch_size: int, max_length: int, stride: int,
-                 threads: int, precision: str, batch_tokens: int = 1024):
+                 threads: int, precision: str, batch_tokens: int = 1024, alignment: str = "snap"):
         self.name = name
+        self.alignment = alignment
         self.model_path = model
         self.batch_size = batch_size
         self.batch_tokens = batch_tokens
@@ -188,8 +284,7 @@ class TransformerTagger:
         scores = prediction["stance_scores"]
         doc._.stance_scores = scores
         doc._.stance = max(scores, key=scores.get) if "adoption" in doc._.labels else None
-        spans = [doc.char_span(e["start"], e["end"], label=e["label"], alignment_mode="expand") for e in prediction["entities"]]
-        doc.ents = filter_spans([s for s in spans if s is not None])
+        doc.ents = entity_spans(doc, prediction["entities"], self.alignment)
 
     def __call__(self, doc: Doc) -> Doc:
         self.set_annotations(doc, self.predict([doc.text])[0])
@@ -229,9 +324,12 @@ class TransformerTagger:
 
 
 @Language.factory(COMPONENT, default_config={
-    "model": "", "batch_size": 64, "batch_tokens": 1024, "max_length": 256, "stride": 64, "threads": 0, "precision": "fp32"})
+    "model": "", "batch_size": 64, "batch_tokens": 1024, "max_length": 256, "stride": 64, "threads": 0, "precision": "fp32",
+    "alignment": "snap"})
 def make_transformer(nlp: Language, name: str, model: str, batch_size: int, batch_tokens: int, max_length: int, stride: int,
-                     threads: int, precision: str) -> TransformerTagger:
+                     threads: int, precision: str, alignment: str) -> TransformerTagger:
     if precision not in PRECISIONS:
         raise ModelLoadError(f"precision must be fp32, bf16, int8 or auto, not {precision!r}")
-    return TransformerTagger(nlp, name, model, batch_size, max_length, stride, threads, precision, batch_tokens)
+    if alignment not in ALIGNMENTS:
+        raise ModelLoadError(f"alignment must be one of {', '.join(ALIGNMENTS)}, not {alignment!r}")
+    return TransformerTagger(nlp, name, model, batch_size, max_length, stride, threads, precision, batch_tokens, alignment)
