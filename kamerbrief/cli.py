@@ -491,6 +491,7 @@ def train(
                                          "on --data: its weights, heads, thresholds (re-tuned on dev) and teacher; its config "
                                          "otherwise (--config is ignored). One epoch unless --epochs."),
     replay: bool = typer.Option(True, help="With --from: train on the parent's labeled training files too, so it keeps what it knew."),
+    distill: bool = typer.Option(True, help="With --from: keep the parent's teacher (distillation); --no-distill is about twice as fast."),
 ) -> None:
     """Fine-tune the multi-task model (entities, paragraph labels, stance) and write the model folder
     with its tokenizer, exact config, seed, data manifest, dev metrics and model card."""
@@ -503,7 +504,7 @@ def train(
 
         folder = Path(parent) if Path(parent).exists() else REPO_MODELS / parent
         try:
-            cfg = parent_config(folder, [str(f) for f in iter_record_files(data)], replay)
+            cfg = parent_config(folder, [str(f) for f in iter_record_files(data)], replay, distill)
         except KamerbriefError as err:
             _fail(f"error: {err}", 2)
         cfg["training"]["epochs"] = epochs or 1

@@ -275,3 +275,15 @@ def test_train_from_a_trained_model_continues_it_on_new_data(trained, tmp_path):
         parent_config(parent, [], replay=True)
     with pytest.raises(TrainingConfigError, match="trained kamerbrief model folder"):
         parent_config(tmp_path, [str(new)])
+
+
+def test_train_from_can_leave_out_the_parents_teacher(trained, tmp_path):
+    from kamerbrief.training.train import parent_config
+
+    parent, _, config = trained
+    teacher_config = {**config, "distill": {"teacher": str(parent), "alpha": 0.7, "temperature": 2.0}}
+    (tmp_path / "parent").mkdir()
+    (tmp_path / "parent" / "training_config.json").write_text(json.dumps(teacher_config))
+    new = _write(tmp_path / "nieuw.jsonl", [TINY_RECORDS[0]])
+    assert parent_config(tmp_path / "parent", [str(new)])["distill"]["teacher"] == str(parent)
+    assert "distill" not in parent_config(tmp_path / "parent", [str(new)], distill=False)

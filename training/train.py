@@ -48,12 +48,13 @@ def load_config(path: str | Path, overrides: dict | None = None) -> dict:
     return config
 
 
-def parent_config(parent: str | Path, new_data: list[str], replay: bool = True) -> dict:
+def parent_config(parent: str | Path, new_data: list[str], replay: bool = True, distill: bool = True) -> dict:
     """The config to fine-tune a trained model further on ``new_data``: the parent's own config, starting
     from its weights, heads and thresholds (thresholds are tuned on dev again), with its teacher and
     distillation settings. Files named *dev* among ``new_data`` join the parent's dev data; the others
     train, with the parent's labeled training files replayed beside them (``replay``) so the model keeps
-    what it knew. The parent's unlabeled transfer sets are left out: they make a run take hours."""
+    what it knew. The parent's unlabeled transfer sets are left out: they make a run take hours. Without
+    ``distill`` the parent's teacher is dropped too."""
     parent = Path(parent)
     found = [f / "training_config.json" for f in (parent, Path(resolve_base(str(parent))))]
     path = next((f for f in found if f.is_file()), None)
@@ -71,6 +72,8 @@ def parent_config(parent: str | Path, new_data: list[str], replay: bool = True) 
     config["parent"] = {"path": str(parent), "name": config.get("name"),
                         "dev": (json.loads((path.parent / "dev_metrics.json").read_text()).get("dev")
                                 if (path.parent / "dev_metrics.json").is_file() else None)}
+    if not distill:
+        config.pop("distill", None)  # the teacher's forward pass roughly doubles the time of a step
     config["base_model"] = str(parent)
     config["name"] = f"{config.get('name') or parent.name}-ft"
     config["description"] = f"{config.get('name')}: fine-tuned from {parent.name} on {', '.join(map(str, new_train))}"
