@@ -136,6 +136,7 @@ def annotate(
     html: Optional[bool] = typer.Option(None, "--html/--no-html", help="Write a displaCy HTML report per letter (default: on for up to 50 letters)."),
     resume: bool = typer.Option(False, help="Go on with a run in the same output folder: letters already done are skipped, failed ones are retried, whatever a kill left half-written is rolled back."),
     batch_size: int = typer.Option(64, help="Paragraphs per model batch."),
+    group_size: int = typer.Option(16, min=1, help="Letters per output group: a group's outputs are committed together, so a kill loses at most the group in flight."),
     n_process: int = typer.Option(1, help="Worker processes (each loads the model; torch threads are split between them)."),
     threads: int = typer.Option(0, help="torch threads per process (0: all cores / n-process)."),
     precision: str = typer.Option("fp32", help="fp32, bf16 (CPUs with AMX/AVX512-BF16), int8 (dynamic, faster, less accurate) or auto."),
@@ -173,7 +174,8 @@ def annotate(
             html = len(files) <= 50 and not any(f.name.endswith(JSONL_SUFFIXES) for f in files)
         nlp = load_checked(model, batch_size=batch_size, threads=threads, precision=precision)
         counts = annotate_corpus(paths, out, nlp, formats=tuple(dict.fromkeys(["jsonl", *fmt])), html=html, resume=resume,
-                                 batch_size=batch_size, n_process=n_process, max_bytes=int(max_mb * 1024 * 1024))
+                                 batch_size=batch_size, n_process=n_process, letters_per_group=group_size,
+                                 max_bytes=int(max_mb * 1024 * 1024))
     except KamerbriefError as err:
         _fail(f"error: {err}", 2)
     typer.echo(f"annotated {counts['letters']} letter(s), {counts['paragraphs']} paragraphs, {counts['words']} words in "

@@ -76,7 +76,7 @@ PART_FOLDERS = {"parquet": "paragraphs", "docbin": "docbin"}
 PART_NAME = re.compile(r"^part-(\d+)\.(parquet|spacy)$")
 FAULT_ENV = "KAMERBRIEF_FAULT"
 FAULT_POINTS = ("probe", "group-start", "part-write", "before-rename", "after-rename", "before-ledger", "mid-ledger",
-                "after-ledger", "error-write")
+                "after-ledger", "error-write", "mid-errors")
 PARQUET_ROWS_PER_GROUP = 10_000
 
 _fault_hits: Counter = Counter()
@@ -446,8 +446,7 @@ class Output:
         with open(path, "ab") as handle:
             handle.write(data[:half])
             handle.flush()
-            if path == self.ledger:
-                fault("mid-ledger")
+            fault("mid-ledger" if path == self.ledger else "mid-errors")
             handle.write(data[half:])
             handle.flush()
             os.fsync(handle.fileno())
