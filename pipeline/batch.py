@@ -594,9 +594,12 @@ def annotate_corpus(paths, out_dir, nlp, formats=("jsonl",), html: bool = False,
     out_dir = check_output(out_dir, resume)
     check_model(nlp)
     output = Output(out_dir, tuple(formats), html)
-    repaired = output.recover()
-    done = output.done_keys()
-    output.start_run()
+    try:
+        repaired = output.recover()
+        done = output.done_keys()
+        output.start_run()
+    except OSError as err:
+        raise OutputError(f"could not repair the earlier run's outputs: {err.strerror or err}", out_dir) from None
     keep_docs = "docbin" in formats
     counts = {"letters": 0, "failed": 0, "skipped": 0, "paragraphs": 0, "words": 0, "codes": Counter(), "repaired": repaired}
     started = time.perf_counter()
