@@ -198,7 +198,10 @@ def test_a_fifo_is_refused_without_being_opened(tiny_pipeline, tmp_path):
         signal.signal(signal.SIGALRM, previous)
     assert code == 1, output
     failed = errors(tmp_path / "out")
-    assert [(Path(e["file"]).name, e["code"]) for e in failed] == [("direct.txt", "E602"), ("direct.jsonl", "E602")]
+    refused = {Path(e["file"]).name: e["code"] for e in failed}
+    # The FIFO in the folder is skipped by the walk or refused like the others, never read.
+    assert {"direct.txt", "direct.jsonl"} <= set(refused) <= {"direct.txt", "direct.jsonl", "pijp.txt"}
+    assert set(refused.values()) == {"E602"}
     assert all("FIFO" in e["error"] for e in failed)
     assert len(ledger(tmp_path / "out")) == 3
 
