@@ -319,42 +319,57 @@ def annotate(
     model: Optional[str] = typer.Option(None, help="Pipeline or trained model folder, or a name under models/ (kamerbrief-nl-e5s: the full 12-layer model). Default: models/kamerbrief-nl-e5s-l4 or $KAMERBRIEF_MODEL."),
     fmt: List[str] = typer.Option(["jsonl"], "--format", help="Output formats: jsonl (always), parquet, docbin. Repeat to add more."),
     html: Optional[bool] = typer.Option(None, "--html/--no-html", help="Write a displaCy HTML report per letter (default: on for up to 50 letters)."),
-    resume: bool = typer.Option(False, help="Go on with a run in the same output folder, skipping letters already done or failed."),
+    resume: bool = typer.Option(False, help="Go on with a run in the same output folder: letters already done are skipped, failed ones are retried, whatever a kill left half-written is rolled back."),
     batch_size: int = typer.Option(64, help="Paragraphs per model batch."),
+    group_size: int = typer.Option(16, min=1, help="Letters per output group: a group's outputs are committed together, so a kill loses at most the group in flight."),
     n_process: int = typer.Option(1, help="Worker processes (each loads the model; torch threads are split between them)."),
     threads: int = typer.Option(0, help="torch threads per process (0: all cores / n-process)."),
     precision: str = typer.Option("fp32", help="fp32, bf16 (CPUs with AMX/AVX512-BF16), int8 (dynamic, faster, less accurate) or auto."),
     max_mb: float = typer.Option(50.0, "--max-mb", help="Refuse letter files larger than this many megabytes."),
 ) -> None:
     """Annotate letters in batch: paragraph labels, stance, entities, deadline ranges and
-    recommendation links. Failed letters go to errors.jsonl and the run goes on; --resume continues
-    a killed run without redoing or losing anything."""
+    recommendation links.
+
+    A letter that fails (unreadable, not a regular file, or failing in the pipeline) goes to
+    errors.jsonl with its error code and the run goes on. Output is committed per group of letters,
+    crash-safely: after a kill or a full disk, --resume completes the run with every letter exactly once.
+
+    Exit status: 0 every letter annotated; 1 some letters failed (see errors.jsonl); 2 usage, model or
+    output error (the model is checked on a tiny text and the output folder for writing before any letter).
+    """
     import os
 
-    from kamerbrief.pipeline.batch import FORMATS, annotate_corpus
-    from kamerbrief.pipeline.nlp import load
+    from kamerbrief.pipeline.batch import FORMATS, annotate_corpus, check_output, load_checked
 
     unknown = [f for f in fmt if f not in FORMATS]
     if unknown:
-        _fail(f"unknown --format {', '.join(unknown)} (choose from {', '.join(FORMATS)})")
+        _fail(f"unknown --format {', '.join(unknown)} (choose from {', '.join(FORMATS)})", 2)
     if threads == 0:
         threads = max(1, (os.cpu_count() or 1) // max(n_process, 1))
-    if html is None:
-        from kamerbrief.pipeline.reader import iter_letter_files
-
-        files = iter_letter_files(paths)
-        html = len(files) <= 50 and not any(f.name.endswith((".jsonl", ".jsonl.gz", ".jsonl.xz")) for f in files)
     try:
-        nlp = load(model, batch_size=batch_size, threads=threads, precision=precision)
+        check_output(out, resume)
+        if html is None:
+            from kamerbrief.pipeline.batch import JSONL_SUFFIXES
+            from kamerbrief.pipeline.reader import iter_letter_files
+
+            try:
+                files = iter_letter_files(paths)
+            except OSError:
+                files = []
+            html = len(files) <= 50 and not any(f.name.endswith(JSONL_SUFFIXES) for f in files)
+        nlp = load_checked(model, batch_size=batch_size, threads=threads, precision=precision)
         counts = annotate_corpus(paths, out, nlp, formats=tuple(dict.fromkeys(["jsonl", *fmt])), html=html, resume=resume,
-                                 batch_size=batch_size, n_process=n_process, max_bytes=int(max_mb * 1024 * 1024))
+                                 batch_size=batch_size, n_process=n_process, letters_per_group=group_size,
+                                 max_bytes=int(max_mb * 1024 * 1024))
     except KamerbriefError as err:
-        _fail(f"error: {err}")
+        _fail(f"error: {err}", 2)
     typer.echo(f"annotated {counts['letters']} letter(s), {counts['paragraphs']} paragraphs, {counts['words']} words in "
                f"{counts['seconds']:.1f} s ({counts['words_per_second']:,.0f} words/s); failed {counts['failed']}, "
                f"skipped (already done) {counts['skipped']} -> {out}")
     if counts["failed"]:
-        typer.echo(f"failures are listed in {out / 'errors.jsonl'}", err=True)
+        codes = ", ".join(f"{code} x{n}" for code, n in counts["codes"].items())
+        _fail(f"{counts['failed']} of {counts['failed'] + counts['letters']} letter(s) failed ({codes}); "
+              f"each is listed in {out / 'errors.jsonl'} and retried by --resume", 1)
 
 
 @app.command()

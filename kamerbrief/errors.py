@@ -111,3 +111,30 @@ class UnsafeSourceError(StandoffResolutionError):
     """A standoff ``source`` that is absolute or leaves the shared folder (``..``): never read."""
 
     code = "E206"
+
+
+# -- model and batch annotation (``kamerbrief annotate``) ---------------------------------------------
+
+class ModelCheckError(KamerbriefError):
+    """The pipeline could not be loaded, or failed its check run on a tiny text, before any letter."""
+
+    code = "E501"
+
+
+class OutputExistsError(KamerbriefError):
+    """The output folder already holds a run: pass --resume to go on with it."""
+
+    code = "E600"
+
+
+class AnnotationError(KamerbriefError):
+    """A letter failed inside the pipeline; it is listed in errors.jsonl and retried by --resume."""
+
+    code = "E601"
+
+
+class OutputError(KamerbriefError):
+    """The output folder is not a folder, not writable, or a write failed (disk full): the group in flight
+    is rolled back, so ``--resume`` completes the run exactly once."""
+
+    code = "E603"

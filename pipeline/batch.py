@@ -1,51 +1,124 @@
-"""``kamerbrief annotate``: annotate a corpus of letters, incrementally and resumably.
+"""``kamerbrief annotate``: annotate a corpus of letters, incrementally, resumably and crash-safely.
 
 Inputs: letter files, directories (searched recursively by suffix), and JSONL collections
 (``.jsonl``, ``.jsonl.gz``, ``.jsonl.xz``) of either corpus records (``id``, ``path``, ``text``) or
 ANNOTATION.md records (``paragraphs``: their paragraphs are kept as given).
 
 Outputs in ``out_dir``:
-- ``annotations.jsonl``: one annotated record per letter (always written: it is also the ledger that
-  ``--resume`` reads);
+- ``annotations.jsonl``: one annotated record per letter, ``input`` first (always written: it is also
+  the ledger that ``--resume`` reads);
 - ``paragraphs/part-NNNNN.parquet`` (``--format parquet``): one row per paragraph, entities as a list column;
-- ``docbin/part-NNNNN.spacy`` (``--format docbin``): the paragraph Docs, letter id and index in user data;
-- ``html/<letter>.html`` (``--html``): the displaCy report per letter;
-- ``errors.jsonl``: one line per letter that failed, with the input, error code and reason.
+- ``docbin/part-NNNNN.spacy`` (``--format docbin``): the paragraph Docs, letter input, id and index in user data;
+- ``html/<letter>-<hash>.html`` (``--html``): the displaCy report per letter;
+- ``errors.jsonl``: one line per letter that failed in this run, with the input, file, error code and reason.
 
-Each group of letters is written as soon as it is done (part files first, then the ledger lines), so
-a killed run loses at most the group in flight; ``--resume`` skips every input already in the ledger
-or the errors file.
+Letter keys (``input``): a file's resolved path relative to the output folder, a collection record's
+``<collection key>#<record path or id>``; so how an argument is spelled (relative, absolute, ``./``)
+does not matter, and no absolute path is written while inputs and output share a root.
+
+Crash safety. Letters are annotated in groups; a group is committed as one transaction:
+1. a journal ``.inflight.json`` (the ledger's and errors file's sizes, the output files the group will
+   create) is written to a temporary file, fsynced and renamed into place;
+2. every output file (Parquet part, DocBin part, HTML reports) is written to a hidden ``.*.tmp`` file,
+   fsynced and renamed to its final name;
+3. the group's lines are appended to ``errors.jsonl`` and, last, to ``annotations.jsonl`` (fsynced);
+4. the journal is removed: the group is done.
+A kill anywhere leaves the journal; the next ``--resume`` rolls the group back (truncates the ledger
+and errors file to the recorded sizes, deletes the group's files), removes ``.*.tmp`` leftovers,
+repairs a torn last line, removes parts whose letters are not in the ledger, and redoes the group.
+So every letter is in every output exactly once, and a resumed run's ``annotations.jsonl`` and
+Parquet rows equal those of an uninterrupted run. A failed write (disk full) rolls the group back the
+same way and stops the run with ``E603``.
+
+Failures: every exception while reading or annotating a letter is contained (``errors.jsonl``, the run
+goes on). A failed letter is never recorded as done: ``--resume`` retries every letter that is not in
+the ledger, so after fixing a model the failures are redone; ``errors.jsonl`` is rewritten by each
+run and lists the failures of the latest one.
+
+Fault injection for the tests: ``KAMERBRIEF_FAULT=<point>:<n>`` kills the process with SIGKILL the
+``n``-th time it reaches ``point`` (one of :data:`FAULT_POINTS`); ``<point>:<n>:<ERRNO>`` (e.g.
+``ENOSPC``) raises that ``OSError`` there instead.
 """
 from __future__ import annotations
 
+import errno
+import hashlib
 import json
+import os
 import re
+import signal
 import time
+from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
+from kamerbrief.pipeline.reader.letter import Letter, Paragraph, set_offsets
 from tqdm import tqdm
 
-from kamerbrief.errors import KamerbriefError
-from kamerbrief.pipeline.reader.letter import Letter, Paragraph, set_offsets
+from kamerbrief.errors import (
+    AnnotationError,
+    KamerbriefError,
+    ModelCheckError,
+    OutputError,
+    OutputExistsError,
+)
+
+__all__ = ["annotate_corpus", "check_output", "check_model", "load_checked", "iter_inputs", "html_name",
+           "OutputExistsError", "FORMATS", "FAULT_POINTS"]
 
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".jsonl.xz")
 FORMATS = ("jsonl", "parquet", "docbin")
+LEDGER, ERRORS, JOURNAL = "annotations.jsonl", "errors.jsonl", ".inflight.json"
+PART_FOLDERS = {"parquet": "paragraphs", "docbin": "docbin"}
+PART_NAME = re.compile(r"^part-(\d+)\.(parquet|spacy)$")
+FAULT_ENV = "KAMERBRIEF_FAULT"
+FAULT_POINTS = ("probe", "group-start", "part-write", "before-rename", "after-rename", "before-ledger", "mid-ledger",
+                "after-ledger", "error-write", "mid-errors")
+PARQUET_ROWS_PER_GROUP = 10_000
+
+_fault_hits: Counter = Counter()
 
 
-class OutputExistsError(KamerbriefError):
-    code = "E600"
+def fault(point: str) -> None:
+    """The fault-injection hook (see the module docstring); does nothing unless ``$KAMERBRIEF_FAULT`` names ``point``."""
+    spec = os.environ.get(FAULT_ENV)
+    if not spec:
+        return
+    name, _, rest = spec.partition(":")
+    if name != point:
+        return
+    count, _, error = rest.partition(":")
+    _fault_hits[point] += 1
+    if _fault_hits[point] != int(count or 1):
+        return
+    if error:
+        code = getattr(errno, error)
+        raise OSError(code, f"{os.strerror(code)} (injected at {point})")
+    os.kill(os.getpid(), signal.SIGKILL)
 
+
+# -- inputs -------------------------------------------------------------------------------------------
 
 @dataclass
 class Item:
-    """One letter to annotate: a stable key for the ledger, and either a Letter or the error reading it."""
+    """One letter to annotate: its stable key (``input``), the file it comes from, and either a Letter or
+    the error reading it."""
 
     key: str
+    file: str
     letter: Letter | None = None
     error: str | None = None
     code: str | None = None
+
+
+def stable_key(path: Path, root: Path) -> str:
+    """The letter key of a file: its resolved path relative to ``root`` (the resolved output folder)."""
+    resolved = Path(os.path.abspath(path)).resolve()
+    try:
+        return Path(os.path.relpath(resolved, root)).as_posix()
+    except ValueError:  # another drive (Windows): no relative path exists
+        return resolved.as_posix()
 
 
 def letter_from_record(record: dict, source: str) -> Letter:
@@ -57,177 +130,549 @@ def letter_from_record(record: dict, source: str) -> Letter:
         record = resolve(record)
         paragraphs = [Paragraph(p["text"], p.get("kind") or "body") for p in record["paragraphs"]]
         set_offsets(paragraphs)
-        return Letter(record["id"], paragraphs, dict(record.get("meta", {})), record.get("source") or source, "record")
+        return Letter(str(record["id"]), paragraphs, dict(record.get("meta", {})), record.get("source") or source, "record")
     if "text" not in record:
         raise KamerbriefError("record has neither 'paragraphs' nor 'text'", source)
     return read_corpus_record(record, source)
 
 
-def iter_inputs(paths, max_bytes: int) -> Iterator[Item]:
-    from kamerbrief.data.records import read_jsonl
-    from kamerbrief.pipeline.reader import iter_letter_files, read_letter
+def _failure(key: str, file: str, err: BaseException, default_code: str) -> Item:
+    if isinstance(err, KamerbriefError):
+        return Item(key, file, error=str(err), code=err.code)
+    reason = err.strerror if isinstance(err, OSError) and err.strerror else f"{type(err).__name__}: {err}"
+    return Item(key, file, error=f"[{default_code}] {file}: {reason}", code=default_code)
 
-    for path in iter_letter_files(paths):
-        if path.name.endswith(JSONL_SUFFIXES):
-            try:
-                for line, record in read_jsonl(path):
-                    key = f"{path}#{record.get('path') or record.get('id') or line}"
-                    try:
-                        yield Item(key, letter_from_record(record, str(path)))
-                    except KamerbriefError as err:
-                        yield Item(key, error=str(err), code=err.code)
-            except KamerbriefError as err:
-                yield Item(f"{path}#!", error=str(err), code=err.code)
-            continue
+
+def _file_items(path: Path, root: Path, max_bytes: int) -> Iterator[Item]:
+    from kamerbrief.data.records import InvalidLine, read_jsonl
+    from kamerbrief.pipeline.reader import read_letter
+    from kamerbrief.pipeline.reader.decode import regular_file_size
+
+    key = stable_key(path, root)
+    try:
+        regular_file_size(path)  # FIFOs, sockets and devices are refused before they are opened (E108)
+    except Exception as err:
+        yield _failure(key, str(path), err, "E100")
+        return
+    if not path.name.endswith(JSONL_SUFFIXES):
         try:
-            yield Item(str(path), read_letter(path, max_bytes=max_bytes))
-        except KamerbriefError as err:
-            yield Item(str(path), error=str(err), code=err.code)
-        except OSError as err:
-            yield Item(str(path), error=f"{path}: {err}", code="E100")
+            letter = read_letter(path, max_bytes=max_bytes)
+        except Exception as err:
+            yield _failure(key, str(path), err, "E100")
+            return
+        letter.path = key  # the record's "source": the stable key, not the argument's spelling
+        yield Item(key, str(path), letter)
+        return
+    seen: set[str] = set()
+    try:
+        for line, record in read_jsonl(path):
+            if isinstance(record, InvalidLine):  # one bad line costs that line only (E202)
+                yield _failure(f"{key}#{line}", str(path), record.error, "E202")
+                continue
+            record_key = f"{key}#{record.get('path') or record.get('id') or line}"
+            if record_key in seen:  # records of several versions may share a path: keep them apart, stably
+                record_key = f"{record_key}@{line}"
+            seen.add(record_key)
+            try:
+                yield Item(record_key, str(path), letter_from_record(record, key))
+            except Exception as err:
+                yield _failure(record_key, str(path), err, "E200")
+    except Exception as err:  # the collection itself broke off (bad line, truncated archive): the rest is lost
+        yield _failure(f"{key}#!", str(path), err, "E200")
 
 
-def _safe_name(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_")[:150] or "letter"
+def iter_inputs(paths, max_bytes: int, root: str | Path = ".") -> Iterator[Item]:
+    """Every letter under ``paths`` as an :class:`Item`, keyed relative to ``root``; never raises for bad input."""
+    from kamerbrief.pipeline.reader import iter_letter_files
+
+    root = Path(os.path.abspath(root)).resolve()
+    for path in map(Path, paths):
+        try:
+            files = iter_letter_files([path])
+        except Exception as err:
+            yield _failure(stable_key(path, root), str(path), err, "E100")
+            continue
+        for file in files:
+            yield from _file_items(file, root, max_bytes)
 
 
-class Writers:
-    def __init__(self, out_dir: Path, formats: tuple[str, ...], html: bool):
-        self.out_dir, self.formats, self.html = out_dir, formats, html
+def html_name(record_id: str, key: str) -> str:
+    """A report name unique per letter: the id made file-safe (non-ASCII letters dropped) plus a short hash of the key."""
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", str(record_id)).strip("_.")[:120] or "letter"
+    return f"{safe}-{hashlib.sha1(key.encode('utf-8')).hexdigest()[:10]}.html"
+
+
+# -- output checks, the model check ---------------------------------------------------------------
+
+def _probe_writable(folder: Path) -> None:
+    probe = folder / f".write-probe-{os.getpid()}.tmp"
+    try:
+        fault("probe")
+        with open(probe, "wb") as handle:
+            handle.write(b"kamerbrief")
+            handle.flush()
+            os.fsync(handle.fileno())
+    finally:
+        try:
+            probe.unlink()
+        except OSError:
+            pass
+
+
+def _has_run(folder: Path) -> bool:
+    return any((folder / name).is_file() and (folder / name).stat().st_size > 0 for name in (LEDGER, ERRORS)) \
+        or (folder / JOURNAL).exists()
+
+
+def check_output(out_dir: str | Path, resume: bool = False) -> Path:
+    """Check the output folder before anything is loaded or annotated: it must be (or become) a folder,
+    be writable, and hold no earlier run unless ``resume``. Raises OutputError / OutputExistsError."""
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise OutputError("is not a folder (give a folder for the outputs)", out_dir)
+    try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        self.ledger = out_dir / "annotations.jsonl"
-        self.errors = out_dir / "errors.jsonl"
-        self.part = 1 + max([int(m.group(1)) for p in out_dir.glob("*/part-*.*") if (m := re.search(r"part-(\d+)", p.name))] or [0])
+        _probe_writable(out_dir)
+    except OSError as err:
+        raise OutputError(f"cannot write here: {err.strerror or err}", out_dir) from None
+    if not resume and _has_run(out_dir):
+        raise OutputExistsError("already holds annotated or failed letters: pass --resume to go on, or choose another "
+                                "output folder", out_dir)
+    return out_dir
+
+
+def check_model(nlp, where: str | Path | None = None) -> None:
+    """Run the pipeline once on a tiny text: a broken model (garbage config, truncated or random weights)
+    fails here, before any letter, instead of failing every letter. Raises ModelCheckError (E501)."""
+    if where is None and "kamerbrief_transformer" in getattr(nlp, "pipe_names", []):
+        where = getattr(nlp.get_pipe("kamerbrief_transformer"), "model_path", None) or None
+    try:
+        doc = nlp("Test.")
+        if not doc.cats:
+            raise ValueError("the pipeline set no paragraph scores (doc.cats is empty)")
+    except Exception as err:
+        raise ModelCheckError(f"the model does not work: the check run on 'Test.' failed with "
+                              f"{type(err).__name__}: {err}", where) from None
+
+
+def load_checked(model: str | Path | None = None, **config):
+    """:func:`kamerbrief.pipeline.nlp.load` plus :func:`check_model`: any failure is a ModelCheckError (E501)."""
+    from kamerbrief.pipeline.nlp import default_model_path, load
+
+    where = model or default_model_path()
+    try:
+        nlp = load(model, **config)
+    except Exception as err:
+        message = err.message if isinstance(err, KamerbriefError) else f"{type(err).__name__}: {err}"
+        raise ModelCheckError(f"the model could not be loaded: {message}", where) from None
+    check_model(nlp, where)
+    return nlp
+
+
+# -- the crash-safe output protocol ---------------------------------------------------------------
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _fsync_file(path: Path) -> None:
+    with open(path, "rb+") as handle:
+        os.fsync(handle.fileno())
+
+
+def _size(path: Path) -> int:
+    return path.stat().st_size if path.exists() else 0
+
+
+def _truncate(path: Path, size: int) -> None:
+    if path.exists() and path.stat().st_size > size:
+        with open(path, "rb+") as handle:
+            handle.truncate(size)
+            os.fsync(handle.fileno())
+
+
+def _repair_torn_tail(path: Path) -> bool:
+    """Cut a last line that a kill or a full disk left without its newline; True if something was cut."""
+    if not path.exists() or path.stat().st_size == 0:
+        return False
+    with open(path, "rb+") as handle:
+        size = handle.seek(0, os.SEEK_END)
+        handle.seek(size - 1)
+        if handle.read(1) == b"\n":
+            return False
+        position, block = size, 1 << 16
+        keep = 0
+        while position > 0:
+            start = max(0, position - block)
+            handle.seek(start)
+            chunk = handle.read(position - start)
+            newline = chunk.rfind(b"\n")
+            if newline >= 0:
+                keep = start + newline + 1
+                break
+            position = start
+        handle.truncate(keep)
+        os.fsync(handle.fileno())
+    return True
+
+
+class Output:
+    """The output folder and its commit protocol (see the module docstring)."""
+
+    def __init__(self, out_dir: Path, formats: tuple[str, ...], html: bool):
+        self.dir, self.formats, self.html = out_dir, formats, html
+        self.ledger, self.errors, self.journal = out_dir / LEDGER, out_dir / ERRORS, out_dir / JOURNAL
+        self.next_part = 1
+
+    # resume ------------------------------------------------------------------------------------
+    def recover(self) -> dict:
+        """Undo whatever a killed run left uncommitted; returns what was repaired (for the log and tests)."""
+        repaired = {"rolled_back": None, "tmp_removed": 0, "torn_lines": 0, "orphans_removed": 0}
+        if self.journal.exists():
+            repaired["rolled_back"] = self._roll_back()
+        for folder in [self.dir, *(self.dir / f for f in (*PART_FOLDERS.values(), "html"))]:
+            if folder.is_dir():
+                for tmp in folder.glob(".*.tmp"):
+                    tmp.unlink()
+                    repaired["tmp_removed"] += 1
+        repaired["torn_lines"] = sum(_repair_torn_tail(p) for p in (self.ledger, self.errors))
+        repaired["orphans_removed"] = self._remove_orphans()
+        self.next_part = 1 + max([int(m.group(1)) for sub in PART_FOLDERS.values() if (self.dir / sub).is_dir()
+                                  for p in (self.dir / sub).iterdir() if (m := PART_NAME.match(p.name))] or [0])
+        return repaired
+
+    def _roll_back(self) -> int | None:
+        try:
+            journal = json.loads(self.journal.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            journal = None  # written by rename, so never half there; if damaged by hand, the orphan scan cleans up
+        if journal:
+            _truncate(self.ledger, journal["ledger_size"])
+            _truncate(self.errors, journal["errors_size"])
+            for name in journal["files"]:
+                (self.dir / name).unlink(missing_ok=True)
+        self.journal.unlink(missing_ok=True)
+        _fsync_dir(self.dir)
+        return journal["part"] if journal else None
+
+    def ledger_entries(self) -> Iterator[tuple[str, str]]:
+        """``(input, id)`` of every complete ledger line."""
+        if not self.ledger.exists():
+            return
+        with open(self.ledger, encoding="utf-8") as handle:
+            for line in handle:
+                try:
+                    entry = json.loads(line)
+                    yield entry["input"], str(entry.get("id"))
+                except (ValueError, KeyError, TypeError):
+                    continue  # a line damaged outside this protocol: its letter is redone
 
     def done_keys(self) -> set[str]:
-        keys = set()
-        for path in (self.ledger, self.errors):
-            if path.exists():
-                with open(path, encoding="utf-8") as handle:
-                    for line in handle:
-                        try:
-                            keys.add(json.loads(line)["input"])
-                        except (json.JSONDecodeError, KeyError):
-                            continue  # a line cut short by a kill: that letter is simply redone
-        return keys
+        return {key for key, _ in self.ledger_entries()}
 
-    def write_group(self, results: list[tuple[Item, dict, list]]) -> None:
-        if not results:
+    def _remove_orphans(self) -> int:
+        """Parts and reports of letters that are not in the ledger (left by a crash outside the protocol)."""
+        entries = list(self.ledger_entries())
+        done = {key for key, _ in entries}
+        removed = 0
+        parquet, docbin, html = (self.dir / PART_FOLDERS["parquet"], self.dir / PART_FOLDERS["docbin"], self.dir / "html")
+        if parquet.is_dir():
+            import pyarrow.parquet as pq
+
+            for part in parquet.glob("part-*.parquet"):
+                try:
+                    inputs = set(pq.read_table(part, columns=["input"]).column("input").to_pylist())
+                except Exception:
+                    inputs = {None}
+                if not inputs <= done:
+                    part.unlink()
+                    removed += 1
+        if docbin.is_dir():
+            import srsly
+            from spacy.tokens import DocBin
+
+            for part in docbin.glob("part-*.spacy"):
+                try:
+                    inputs = {srsly.msgpack_loads(data, use_list=False).get("input") for data in DocBin().from_disk(part).user_data}
+                except Exception:
+                    inputs = {None}
+                if not inputs <= done:
+                    part.unlink()
+                    removed += 1
+        if html.is_dir():
+            expected = {html_name(record_id, key) for key, record_id in entries}
+            for report in html.glob("*.html"):
+                if report.name not in expected:
+                    report.unlink()
+                    removed += 1
+        return removed
+
+    def start_run(self) -> None:
+        """Every failure is retried by a run, so each run starts its own errors file."""
+        if self.errors.exists():
+            _truncate(self.errors, 0)
+
+    # writing -----------------------------------------------------------------------------------
+    def _atomic(self, final: Path, write) -> None:
+        final.parent.mkdir(exist_ok=True)
+        tmp = final.parent / f".{final.name}.tmp"
+        fault("part-write")
+        write(tmp)
+        _fsync_file(tmp)
+        fault("before-rename")
+        os.replace(tmp, final)
+        fault("after-rename")
+
+    def _append(self, path: Path, lines: list[str]) -> None:
+        if not lines:
             return
-        if "parquet" in self.formats:
-            self._parquet(results)
-        if "docbin" in self.formats:
-            self._docbin(results)
+        data = "".join(lines).encode("utf-8")
+        half = len(data) // 2
+        with open(path, "ab") as handle:
+            handle.write(data[:half])
+            handle.flush()
+            fault("mid-ledger" if path == self.ledger else "mid-errors")
+            handle.write(data[half:])
+            handle.flush()
+            os.fsync(handle.fileno())
+
+    def write_group(self, results: list[tuple[Item, dict, list]], failures: list[Item]) -> None:
+        """Commit one group: its outputs, its failures, its ledger lines. On OSError the group is rolled back
+        and OutputError (E603) raised."""
+        if not results and not failures:
+            return
+        part = self.next_part if results else None
+        files: list[tuple[Path, object]] = []
+        if results and "parquet" in self.formats:
+            files.append((self.dir / PART_FOLDERS["parquet"] / f"part-{part:05d}.parquet", lambda tmp: _write_parquet(tmp, results)))
+        if results and "docbin" in self.formats:
+            files.append((self.dir / PART_FOLDERS["docbin"] / f"part-{part:05d}.spacy", lambda tmp: _write_docbin(tmp, results)))
         if self.html:
             from kamerbrief.pipeline.render import letter_html
 
-            folder = self.out_dir / "html"
-            folder.mkdir(exist_ok=True)
             for item, record, _ in results:
-                (folder / f"{_safe_name(record['id'])}.html").write_text(letter_html(record), encoding="utf-8")
-        with open(self.ledger, "a", encoding="utf-8") as handle:
-            for item, record, _ in results:
-                handle.write(json.dumps({"input": item.key, **record}, ensure_ascii=False) + "\n")
-        self.part += 1
+                files.append((self.dir / "html" / html_name(record["id"], item.key),
+                              lambda tmp, record=record: tmp.write_text(letter_html(record), encoding="utf-8")))
+        try:
+            journal = {"part": part, "ledger_size": _size(self.ledger), "errors_size": _size(self.errors),
+                       "files": [path.relative_to(self.dir).as_posix() for path, _ in files]}
+            tmp = self.dir / f".{JOURNAL}.tmp"
+            tmp.write_text(json.dumps(journal), encoding="utf-8")
+            _fsync_file(tmp)
+            os.replace(tmp, self.journal)
+            _fsync_dir(self.dir)
+            fault("group-start")
+            for path, write in files:
+                self._atomic(path, write)
+            for folder in {path.parent for path, _ in files}:
+                _fsync_dir(folder)
+            fault("before-ledger")
+            self._append(self.errors, [_error_line(item) for item in failures])
+            self._append(self.ledger, [json.dumps({"input": item.key, **record}, ensure_ascii=False) + "\n"
+                                       for item, record, _ in results])
+            fault("after-ledger")
+            self.journal.unlink()
+            _fsync_dir(self.dir)
+        except OSError as err:
+            self._give_up(err, results, failures)
+        except Exception as err:
+            self._roll_back()
+            raise UnwritableGroup(f"{type(err).__name__}: {err}") from err
+        if part is not None:
+            self.next_part += 1
 
     def write_error(self, item: Item) -> None:
-        with open(self.errors, "a", encoding="utf-8") as handle:
-            handle.write(json.dumps({"input": item.key, "code": item.code, "error": item.error}, ensure_ascii=False) + "\n")
+        """A letter that could not be read: one errors.jsonl line (a torn one is repaired by --resume)."""
+        try:
+            fault("error-write")
+            self._append(self.errors, [_error_line(item)])
+        except OSError as err:
+            self._give_up(err, [], [item])
 
-    def _parquet(self, results) -> None:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
+    def _give_up(self, err: OSError, results, failures) -> None:
+        try:
+            if self.journal.exists():
+                self._roll_back()
+            _repair_torn_tail(self.errors)
+        except OSError:
+            pass  # the journal stays: --resume rolls the group back
+        first = (results or [(failures[0],)])[0][0]
+        raise OutputError(f"writing the outputs failed ({err.strerror or err}) at letter {first.key}; the group in "
+                          f"flight was rolled back: free space (or fix the folder) and rerun with --resume",
+                          self.dir) from None
 
-        rows = []
-        for item, record, _ in results:
-            for index, p in enumerate(record["paragraphs"]):
-                rows.append({"input": item.key, "letter_id": record["id"], "letter_date": record["meta"].get("date"),
-                             "paragraph": index, "kind": p["kind"], "text": p["text"], "labels": p["labels"],
-                             "stance": p.get("stance"), "scores": json.dumps(p["scores"]),
-                             "deadline_due_start": ((p.get("deadline") or {}).get("due") or {}).get("start"),
-                             "deadline_due_end": ((p.get("deadline") or {}).get("due") or {}).get("end"),
-                             "entities": [{"start": e["start"], "end": e["end"], "label": e["label"],
-                                           "text": p["text"][e["start"]:e["end"]],
-                                           "range_start": (e.get("range") or {}).get("start"),
-                                           "range_end": (e.get("range") or {}).get("end")} for e in p["entities"]]})
-        folder = self.out_dir / "paragraphs"
-        folder.mkdir(exist_ok=True)
-        tmp = folder / f".part-{self.part:05d}.parquet.tmp"
-        pq.write_table(pa.Table.from_pylist(rows), tmp)
-        tmp.rename(folder / f"part-{self.part:05d}.parquet")
 
-    def _docbin(self, results) -> None:
-        from spacy.tokens import DocBin
+class UnwritableGroup(Exception):
+    """A group's outputs could not be made for a reason other than the disk (rolled back; see ``flush``)."""
 
-        docbin = DocBin(store_user_data=True)
-        for item, record, docs in results:
-            for index, doc in enumerate(docs):
-                doc.user_data["letter_id"], doc.user_data["paragraph"] = record["id"], index
-                docbin.add(doc)
-        folder = self.out_dir / "docbin"
-        folder.mkdir(exist_ok=True)
-        tmp = folder / f".part-{self.part:05d}.spacy.tmp"
-        docbin.to_disk(tmp)
-        tmp.rename(folder / f"part-{self.part:05d}.spacy")
 
+def _error_line(item: Item) -> str:
+    return json.dumps({"input": item.key, "file": item.file, "code": item.code, "error": item.error}, ensure_ascii=False) + "\n"
+
+
+def _parquet_schema():
+    import pyarrow as pa
+
+    entity = pa.struct([("start", pa.int64()), ("end", pa.int64()), ("label", pa.string()), ("text", pa.string()),
+                        ("range_start", pa.string()), ("range_end", pa.string())])
+    return pa.schema([("input", pa.string()), ("letter_id", pa.string()), ("letter_date", pa.string()),
+                      ("paragraph", pa.int64()), ("kind", pa.string()), ("text", pa.string()),
+                      ("labels", pa.list_(pa.string())), ("stance", pa.string()), ("scores", pa.string()),
+                      ("deadline_due_start", pa.string()), ("deadline_due_end", pa.string()),
+                      ("entities", pa.list_(entity))])
+
+
+def _parquet_rows(results) -> Iterator[dict]:
+    for item, record, _ in results:
+        date = record["meta"].get("date")
+        for index, p in enumerate(record["paragraphs"]):
+            due = (p.get("deadline") or {}).get("due") or {}
+            yield {"input": item.key, "letter_id": str(record["id"]), "letter_date": None if date is None else str(date),
+                   "paragraph": index, "kind": p["kind"], "text": p["text"], "labels": p["labels"],
+                   "stance": p.get("stance"), "scores": json.dumps(p["scores"]),
+                   "deadline_due_start": due.get("start"), "deadline_due_end": due.get("end"),
+                   "entities": [{"start": e["start"], "end": e["end"], "label": e["label"],
+                                 "text": p["text"][e["start"]:e["end"]],
+                                 "range_start": (e.get("range") or {}).get("start"),
+                                 "range_end": (e.get("range") or {}).get("end")} for e in p["entities"]]}
+
+
+def _write_parquet(path: Path, results) -> None:
+    """Rows in row groups of bounded size, so a huge letter does not need one huge table in memory."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = _parquet_schema()
+    with pq.ParquetWriter(path, schema) as writer:
+        rows: list[dict] = []
+        for row in _parquet_rows(results):
+            rows.append(row)
+            if len(rows) >= PARQUET_ROWS_PER_GROUP:
+                writer.write_table(pa.Table.from_pylist(rows, schema=schema))
+                rows = []
+        if rows:
+            writer.write_table(pa.Table.from_pylist(rows, schema=schema))
+
+
+def _write_docbin(path: Path, results) -> None:
+    from spacy.tokens import DocBin
+
+    docbin = DocBin(store_user_data=True)
+    for item, record, docs in results:
+        for index, doc in enumerate(docs):
+            doc.user_data["input"], doc.user_data["letter_id"], doc.user_data["paragraph"] = item.key, record["id"], index
+            docbin.add(doc)
+    with open(path, "wb") as handle:
+        handle.write(docbin.to_bytes())
+
+
+# -- the run ----------------------------------------------------------------------------------------
 
 def annotate_corpus(paths, out_dir, nlp, formats=("jsonl",), html: bool = False, resume: bool = False,
                     batch_size: int = 64, n_process: int = 1, letters_per_group: int = 16,
                     max_bytes: int = 50 * 1024 * 1024, progress: bool = True) -> dict:
-    """Annotate every letter under ``paths`` into ``out_dir``; returns counts and speed."""
+    """Annotate every letter under ``paths`` into ``out_dir``; returns counts (``letters``, ``failed``,
+    ``skipped``, ``codes`` of the failures, ...) and speed. Raises OutputError, OutputExistsError or
+    ModelCheckError (nothing annotated then); a letter's failure never raises."""
     from kamerbrief.pipeline.letters import annotate_letters
 
-    out_dir = Path(out_dir)
-    writers = Writers(out_dir, tuple(formats), html)
-    done = writers.done_keys()
-    if done and not resume:
-        raise OutputExistsError(f"already holds {len(done)} annotated or failed letters: pass --resume to go on, "
-                                f"or choose another output folder", out_dir)
-    counts = {"letters": 0, "failed": 0, "skipped": 0, "paragraphs": 0, "words": 0}
+    out_dir = check_output(out_dir, resume)
+    check_model(nlp)
+    output = Output(out_dir, tuple(formats), html)
+    try:
+        repaired = output.recover()
+        done = output.done_keys()
+        output.start_run()
+    except OSError as err:
+        raise OutputError(f"could not repair the earlier run's outputs: {err.strerror or err}", out_dir) from None
+    keep_docs = "docbin" in formats
+    counts = {"letters": 0, "failed": 0, "skipped": 0, "paragraphs": 0, "words": 0, "codes": Counter(), "repaired": repaired}
     started = time.perf_counter()
     bar = tqdm(desc="annotating", unit=" letters", disable=not progress)
 
-    def flush(group: list[Item]) -> None:
-        results = []
+    def annotate(group: list[Item]) -> tuple[list, list[Item]]:
+        """Annotate a group together; if that fails, the letters it had not finished one by one."""
+        results: list = []
         try:
-            for (letter, record, docs), item in zip(annotate_letters([i.letter for i in group], nlp, batch_size, n_process), group):
+            for (_, record, docs), item in zip(annotate_letters([i.letter for i in group], nlp, batch_size, n_process,
+                                                                keep_docs=keep_docs, progress=progress), group, strict=False):
                 results.append((item, record, docs))
-        except Exception as err:  # one bad letter must not stop the run: redo the group letter by letter
-            if len(group) == 1:
-                group[0].error, group[0].code = f"{group[0].key}: annotation failed: {err!r}", "E601"
-                writers.write_error(group[0])
-                counts["failed"] += 1
-                bar.update(1)
-                return
-            for item in group:
-                flush([item])
-            return
-        writers.write_group(results)
-        for item, record, _ in results:
+            return results, []
+        except Exception:
+            pass
+        failures = []
+        for item in group[len(results):]:
+            try:
+                (_, record, docs), = annotate_letters([item.letter], nlp, batch_size, 1, keep_docs=keep_docs, progress=progress)
+                results.append((item, record, docs))
+            except Exception as err:
+                error = AnnotationError(f"annotation failed: {type(err).__name__}: {err}", item.file)
+                item.error, item.code, item.letter = str(error), error.code, None
+                failures.append(item)
+        order = {id(item): position for position, item in enumerate(group)}
+        results.sort(key=lambda r: order[id(r[0])])
+        return results, failures
+
+    def flush(group: list[Item]) -> None:
+        results, failures = annotate(group)
+        try:
+            output.write_group(results, failures)
+        except UnwritableGroup:  # one letter's outputs cannot be made (not the disk): write the letters one by one
+            written = []
+            for result in results:
+                try:
+                    output.write_group([result], [])
+                    written.append(result)
+                except UnwritableGroup as err:
+                    item = result[0]
+                    error = AnnotationError(f"writing its outputs failed: {err}", item.file)
+                    item.error, item.code = str(error), error.code
+                    failures.append(item)
+            output.write_group([], failures)
+            results = written
+        for _, record, _ in results:
             counts["letters"] += 1
             counts["paragraphs"] += len(record["paragraphs"])
             counts["words"] += sum(len(p["text"].split()) for p in record["paragraphs"])
-        bar.update(len(results))
+        for item in failures:
+            counts["failed"] += 1
+            counts["codes"][item.code] += 1
+        bar.update(len(group))
         elapsed = max(time.perf_counter() - started, 1e-9)
         bar.set_postfix({"words/s": f"{counts['words'] / elapsed:,.0f}", "failed": counts["failed"]})
 
     group: list[Item] = []
-    for item in iter_inputs(paths, max_bytes):
-        if item.key in done:
-            counts["skipped"] += 1
-            continue
-        if item.error:
-            writers.write_error(item)
-            counts["failed"] += 1
-            bar.update(1)
-            continue
-        group.append(item)
-        if len(group) >= letters_per_group:
+    seen: set[str] = set()
+    try:
+        for item in iter_inputs(paths, max_bytes, out_dir):
+            if item.key in done or item.key in seen:  # done earlier, or the same file named twice
+                counts["skipped"] += 1
+                continue
+            seen.add(item.key)
+            if item.error:
+                output.write_error(item)
+                counts["failed"] += 1
+                counts["codes"][item.code] += 1
+                bar.update(1)
+                continue
+            group.append(item)
+            if len(group) >= letters_per_group:
+                flush(group)
+                group = []
+        if group:
             flush(group)
-            group = []
-    if group:
-        flush(group)
-    bar.close()
+    finally:
+        bar.close()
     counts["seconds"] = round(time.perf_counter() - started, 2)
     counts["words_per_second"] = round(counts["words"] / max(counts["seconds"], 1e-9), 1)
+    counts["codes"] = dict(sorted(counts["codes"].items()))
     return counts

@@ -1,7 +1,7 @@
 """The letter level: run a letter's paragraphs through the pipeline and link what it finds.
 
-``annotate_letters`` pipes the paragraphs of many letters through ``nlp.pipe`` together (one
-length-sorted stream, so batches stay full) and returns, per letter, the ANNOTATION.md record with
+``annotate_letters`` pipes the paragraphs of many letters through ``nlp.pipe`` together (one lazy
+stream, so batches stay full and memory bounded; over-long paragraphs in pieces) and returns, per letter, the ANNOTATION.md record with
 predictions plus ``links``: for every recommendation, the cabinet's position on it, the actions that
 follow it and their deadlines, all within its section.
 
@@ -14,12 +14,13 @@ signature are outside every scope and open none.
 """
 from __future__ import annotations
 
-from typing import Iterable, Iterator
-
-from spacy.tokens import Doc
+import re
+from collections.abc import Iterable, Iterator
 
 from kamerbrief.pipeline import extensions  # noqa: F401
 from kamerbrief.pipeline.reader.letter import Letter
+from spacy.tokens import Doc
+from tqdm import tqdm
 
 OUTSIDE_SCOPE = {"footnote", "signature", "addressee", "salutation"}
 
@@ -75,41 +76,132 @@ def link_recommendations(paragraphs: list[dict]) -> list[dict]:
     return links
 
 
-def _letter_docs(nlp, letter: Letter, position: int) -> Iterator[tuple[Doc, tuple]]:
-    for index, paragraph in enumerate(letter.paragraphs):
-        doc = nlp.make_doc(paragraph.text)
-        doc._.letter_date = letter.meta.get("date")
-        doc._.kind = paragraph.kind
-        yield doc, (position, index)
+# Paragraphs longer than this are annotated in pieces cut at sentence or whitespace boundaries and
+# merged back: spaCy refuses texts over ``nlp.max_length`` (E088), and reading a span's extension
+# attributes walks the whole Doc, so the deadline component costs (DATE spans x tokens) per Doc: a
+# 1 MB paragraph in 100k-character pieces took 290 s with the tiny test model, in 10k pieces 26 s.
+# The model sees windows of ~1,000 characters anyway, so the cut changes little.
+MAX_PIECE_CHARS = 10_000
+# Letters with more characters than this get their own progress bar over their paragraphs.
+BIG_LETTER_CHARS = 1_000_000
+SENTENCE_END = re.compile(r"[.!?;:][\"'”’)\]]*\s+|\n+")
+SPACE = re.compile(r"\s+")
 
 
-def annotate_letters(letters: Iterable[Letter], nlp, batch_size: int = 64, n_process: int = 1) -> Iterator[tuple[Letter, dict, list[Doc]]]:
-    """``(letter, annotated record, paragraph Docs)`` for each letter, in input order. Letters are processed in
-    groups so that paragraphs of several letters share batches."""
-    group: list[Letter] = []
-    for letter in letters:
-        group.append(letter)
-        if sum(len(l.paragraphs) for l in group) >= batch_size * 4:
-            yield from _annotate_group(group, nlp, batch_size, n_process)
-            group = []
-    if group:
-        yield from _annotate_group(group, nlp, batch_size, n_process)
+def piece_starts(text: str, limit: int = MAX_PIECE_CHARS) -> list[int]:
+    """Where the pieces of ``text`` start, none longer than ``limit``: cut after the last sentence end
+    (or else the last whitespace) in the second half of each window; a hard cut only where a window
+    holds no whitespace at all. The pieces joined give back ``text`` exactly."""
+    starts, position = [0], 0
+    while len(text) - position > limit:
+        window = text[position:position + limit]
+        cut = None
+        for pattern in (SENTENCE_END, SPACE):
+            ends = [m.end() for m in pattern.finditer(window, limit // 2)]
+            if ends:
+                cut = ends[-1]
+                break
+        position += cut or limit
+        starts.append(position)
+    return starts
 
 
-def _annotate_group(letters: list[Letter], nlp, batch_size: int, n_process: int) -> Iterator[tuple[Letter, dict, list[Doc]]]:
-    # Keyed by position: corpus records of several versions share one id.
-    stream = [item for position, letter in enumerate(letters) for item in _letter_docs(nlp, letter, position)]
-    results = [[None] * len(letter.paragraphs) for letter in letters]
-    for doc, (position, index) in nlp.pipe(stream, as_tuples=True, batch_size=batch_size, n_process=n_process):
-        results[position][index] = doc
-    for letter, docs in zip(letters, results):
-        yield letter, letter_record(letter, docs), docs
+def merge_pieces(pieces: list[tuple[int, dict]], text: str, kind: str) -> dict:
+    """One paragraph record from the records of its pieces (``(start, record)``): entities and the
+    deadline shifted to paragraph offsets; a label and its score as in the piece that scores it highest
+    (as the transformer does for the windows of a paragraph); the stance of the most adoption-like piece."""
+    if len(pieces) == 1:
+        return pieces[0][1]
+    first = pieces[0][1]
+    scores = {label: max(p["scores"].get(label, 0.0) for _, p in pieces) for label in first["scores"]}
+    labels = [label for label in first["scores"] if any(label in p["labels"] for _, p in pieces)]
+    entities = [{**e, "start": e["start"] + start, "end": e["end"] + start} for start, p in pieces for e in p["entities"]]
+    record = {"text": text, "kind": kind, "labels": labels, "entities": entities, "scores": scores}
+    if "adoption" in labels:
+        stanced = [p for _, p in pieces if p.get("stance")]
+        record["stance"] = max(stanced, key=lambda p: p["scores"].get("adoption", 0.0))["stance"] if stanced else None
+    deadline = next(((start, p["deadline"]) for start, p in pieces if p.get("deadline")), None)
+    if deadline:
+        start, d = deadline
+        record["deadline"] = {**d, "start": d["start"] + start, "end": d["end"] + start}
+    return record
+
+
+def _merge_docs(docs: list[Doc], scores: dict) -> Doc:
+    if len(docs) == 1:
+        return docs[0]
+    doc = Doc.from_docs(docs, ensure_whitespace=False)
+    doc.cats = dict(scores)
+    return doc
+
+
+class _LetterResult:
+    """What has come back from the pipeline for one letter so far: per paragraph, its pieces."""
+
+    def __init__(self, letter: Letter, keep_docs: bool, progress: bool):
+        self.letter, self.keep_docs = letter, keep_docs
+        self.pieces: list[list[tuple[int, dict]]] = [[] for _ in letter.paragraphs]
+        self.docs: list[list[Doc]] = [[] for _ in letter.paragraphs]
+        big = progress and sum(len(p.text) for p in letter.paragraphs) > BIG_LETTER_CHARS
+        self.bar = tqdm(total=len(letter.paragraphs), desc=f"  {letter.id}"[:60], unit=" paragraphs", leave=False) if big else None
+
+    def add(self, doc: Doc, index: int, start: int) -> None:
+        self.pieces[index].append((start, paragraph_record(doc, self.letter.paragraphs[index].kind)))
+        if self.keep_docs:
+            self.docs[index].append(doc)
+        if self.bar is not None and start == 0:
+            self.bar.update(1)
+
+    def finish(self) -> tuple[Letter, dict, list[Doc]]:
+        if self.bar is not None:
+            self.bar.close()
+        paragraphs = [merge_pieces(pieces, p.text, p.kind) for pieces, p in zip(self.pieces, self.letter.paragraphs, strict=True)]
+        docs = [_merge_docs(d, r["scores"]) for d, r in zip(self.docs, paragraphs, strict=True)] if self.keep_docs else []
+        return self.letter, _record(self.letter, paragraphs), docs
+
+
+def annotate_letters(letters: Iterable[Letter], nlp, batch_size: int = 64, n_process: int = 1, keep_docs: bool = True,
+                     progress: bool = False, max_piece_chars: int = MAX_PIECE_CHARS) -> Iterator[tuple[Letter, dict, list[Doc]]]:
+    """``(letter, annotated record, paragraph Docs)`` for each letter, in input order.
+
+    The paragraphs of all letters go through ``nlp.pipe`` as one lazy stream, so paragraphs of several
+    letters share batches while memory stays bounded by the batch: a letter's Docs are made as the
+    pipeline asks for them, and turned into records as they come back (the Docs are kept only with
+    ``keep_docs``, for DocBin output). Paragraphs over ``max_piece_chars`` are annotated in pieces (see
+    :func:`piece_starts`) and merged back. ``progress`` shows a bar over the paragraphs of big letters."""
+    limit = max(1, min(max_piece_chars, nlp.max_length))
+    pending: dict[int, _LetterResult] = {}
+
+    def stream():
+        for position, letter in enumerate(letters):
+            pending[position] = _LetterResult(letter, keep_docs, progress)
+            for index, paragraph in enumerate(letter.paragraphs):
+                text = paragraph.text
+                starts = piece_starts(text, limit)
+                for start, end in zip(starts, starts[1:] + [len(text)], strict=True):
+                    doc = nlp.make_doc(text[start:end])
+                    doc._.letter_date = letter.meta.get("date")
+                    doc._.kind = paragraph.kind
+                    yield doc, (position, index, start)
+
+    done = 0  # every letter before this position has been yielded
+    for doc, (position, index, start) in nlp.pipe(stream(), as_tuples=True, batch_size=batch_size, n_process=n_process):
+        while done < position:  # letters before this one (also letters without paragraphs) are complete
+            yield pending.pop(done).finish()
+            done += 1
+        pending[position].add(doc, index, start)
+    while done in pending:
+        yield pending.pop(done).finish()
+        done += 1
+
+
+def _record(letter: Letter, paragraphs: list[dict]) -> dict:
+    return {"id": letter.id, "source": letter.path or "", "meta": dict(letter.meta), "paragraphs": paragraphs,
+            "links": link_recommendations(paragraphs)}
 
 
 def letter_record(letter: Letter, docs: list[Doc]) -> dict:
-    paragraphs = [paragraph_record(doc, p.kind) for doc, p in zip(docs, letter.paragraphs)]
-    return {"id": letter.id, "source": letter.path or "", "meta": dict(letter.meta), "paragraphs": paragraphs,
-            "links": link_recommendations(paragraphs)}
+    return _record(letter, [paragraph_record(doc, p.kind) for doc, p in zip(docs, letter.paragraphs, strict=True)])
 
 
 def annotate_letter(letter: Letter | str, nlp=None) -> dict:
