@@ -26,6 +26,7 @@ demo: $(BIN)/.installed
 	@echo "record: out/demo/annotations.jsonl  report: out/demo/html/"
 
 test: $(BIN)/.installed
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
 bench-reader: $(BIN)/.installed

@@ -18,8 +18,8 @@ from pathlib import Path
 
 from kamerbrief.data.markup import compile_file
 from kamerbrief.data.records import read_records, stable_hash, write_records
-from kamerbrief.data.standoff import import_markup
 from kamerbrief.data.schema import FROZEN_SPLITS, SPLITS
+from kamerbrief.data.standoff import import_markup
 from kamerbrief.errors import RecordError
 
 CORPORA = ("letters", "standoff")

@@ -7,7 +7,7 @@ its source annotates, so partially annotated sources (CoNLL) can be trained on h
 """
 from __future__ import annotations
 
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 from kamerbrief.data.records import resolve
 from kamerbrief.data.schema import ENTITY_LABELS, PARAGRAPH_LABELS, STANCES
@@ -82,7 +82,7 @@ def encode_paragraph(tokenizer, text: str, entities: list[dict], max_length: int
     special_ids = set(tokenizer.all_special_ids) - {tokenizer.unk_token_id}
     windows = []
     for w in range(len(encoded["input_ids"])):
-        offsets = [(0, 0) if i in special_ids else tuple(o) for i, o in zip(encoded["input_ids"][w], encoded["offset_mapping"][w])]
+        offsets = [(0, 0) if i in special_ids else tuple(o) for i, o in zip(encoded["input_ids"][w], encoded["offset_mapping"][w], strict=True)]
         windows.append({"input_ids": encoded["input_ids"][w], "attention_mask": encoded["attention_mask"][w],
                         "offsets": offsets, "tags": align_tags(offsets, entities)})
     return windows

@@ -15,9 +15,9 @@ import json
 import lzma
 import os
 import zlib
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from pathlib import Path, PurePosixPath, PureWindowsPath
-from typing import Iterable, Iterator
 
 from kamerbrief.errors import (
     CorruptCollectionError,
@@ -288,7 +288,7 @@ def to_standoff(record: dict, spans: list[tuple[int, int]], source: str, doc_id:
     if len(spans) != len(record["paragraphs"]):
         raise RecordError(f"record {record.get('id')!r}: {len(spans)} spans for {len(record['paragraphs'])} paragraphs")
     paragraphs = []
-    for (start, end), paragraph in zip(spans, record["paragraphs"]):
+    for (start, end), paragraph in zip(spans, record["paragraphs"], strict=True):
         out = {"start": start, "end": end, "text_sha256": text_sha256(paragraph["text"])}
         out.update({k: v for k, v in paragraph.items() if k not in ("text", "source_start", "source_end")})
         paragraphs.append(out)

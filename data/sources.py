@@ -8,8 +8,8 @@ unlabeled source annotates nothing: its windows carry no gold loss and teach onl
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from kamerbrief.data.schema import ENTITY_LABELS, PARAGRAPH_LABELS
 from kamerbrief.errors import KamerbriefError

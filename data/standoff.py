@@ -60,7 +60,7 @@ def import_markup(markup_path: str | Path, shared_corpora_root: str | Path) -> d
     # The source may not point outside the shared folder (an absolute path or '..' is refused).
     record, letter = corpus_letter(shared_file(Path(shared_corpora_root), source, markup_path), doc_path)
     spans = []
-    for index, (annotated, original) in enumerate(zip(inline["paragraphs"], letter.paragraphs[first:]), start=first):
+    for index, (annotated, original) in enumerate(zip(inline["paragraphs"], letter.paragraphs[first:], strict=False), start=first):
         if annotated["text"] != original.text:
             raise RecordError(
                 f"paragraph {index + 1}: the text was changed during annotation "

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from kamerbrief.data.records import iter_record_files, read_records, resolve
 from kamerbrief.data.schema import ENTITY_LABELS, PARAGRAPH_LABELS, SPLITS, STANCES

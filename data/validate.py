@@ -2,10 +2,10 @@
 record and paragraph (``kamerbrief data validate``)."""
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Iterable, Iterator
 
 from kamerbrief.data.records import InvalidLine, is_standoff, iter_record_files, read_jsonl, resolve
 from kamerbrief.data.schema import ENTITY_LABELS, PARAGRAPH_KINDS, PARAGRAPH_LABELS, STANCES

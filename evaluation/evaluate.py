@@ -183,7 +183,7 @@ def evaluate_from_raw(nlp, records: list[dict], shared_dir=None, n_bootstrap: in
                       batch_size: int = 64, progress: bool = True) -> dict:
     """Raw mode for standoff gold (whose paragraphs point into the original documents): read each
     document with the reader, annotate it, align to gold and score."""
-    from kamerbrief.data.records import read_records, source_text
+    from kamerbrief.data.records import source_text
     from kamerbrief.pipeline.letters import annotate_letters
     from kamerbrief.pipeline.reader import read_corpus_record
 
@@ -201,7 +201,7 @@ def evaluate_from_raw(nlp, records: list[dict], shared_dir=None, n_bootstrap: in
         best, counts = align_paragraphs(gold_spans, predicted)
         for key in seg:
             seg[key] += counts[key]
-        for paragraph, match in zip(record["paragraphs"], best):
+        for paragraph, match in zip(record["paragraphs"], best, strict=True):
             pred = annotated["paragraphs"][match] if match is not None else {"labels": [], "entities": [], "text": ""}
             items.append(_raw_item(record, paragraph, pred, letter.paragraphs[match] if match is not None else None))
     report = evaluate_items(items, n_bootstrap=n_bootstrap, seed=seed)

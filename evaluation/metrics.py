@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Hashable, Iterable, Sequence
 
 import numpy as np
 from seqeval.metrics.v1 import precision_recall_fscore_support as seq_prfs
@@ -236,7 +236,7 @@ def strict_entity_counts(gold_seqs: list[list[str]], pred_seqs: list[list[str]])
     gold_entities = Entities(gold_seqs, IOB2).entities
     pred_entities = Entities(pred_seqs, IOB2).entities
     out = []
-    for g, p in zip(gold_entities, pred_entities):
+    for g, p in zip(gold_entities, pred_entities, strict=True):
         g, p = {e.to_tuple() for e in g}, {e.to_tuple() for e in p}   # (sent_id, tag, start, end)
         out.append({"tp": Counter(e[1] for e in g & p), "fp": Counter(e[1] for e in p - g),
                     "fn": Counter(e[1] for e in g - p)})
@@ -531,7 +531,7 @@ def paired_bootstrap(items_a: Sequence, items_b: Sequence, statistic: Callable[[
     ``diff_ci95``.
     """
     items_a, items_b = list(items_a), list(items_b)
-    if len(items_a) != len(items_b) or any(getattr(a, unit) != getattr(b, unit) for a, b in zip(items_a, items_b)):
+    if len(items_a) != len(items_b) or any(getattr(a, unit) != getattr(b, unit) for a, b in zip(items_a, items_b, strict=True)):
         raise ValueError("paired_bootstrap needs the same paragraphs, in the same order, for both models")
     _, groups = _group(items_a, unit)
     indices = _draws(len(groups), n, seed)
@@ -578,7 +578,7 @@ def evaluate_items(items: Sequence[ScoredParagraph], n_bootstrap: int = 1000, se
 
     paragraphs = score_paragraph_labels(items, paragraph_labels)
     for label in paragraph_labels:
-        paragraphs["per_label"][label]["f_ci95"] = ci(lambda s, t: _para_label_f(s, label))
+        paragraphs["per_label"][label]["f_ci95"] = ci(lambda s, t, label=label: _para_label_f(s, label))
     paragraphs["micro"]["f_ci95"] = ci(_para_micro_f)
     paragraphs["macro"]["f_ci95"] = ci(_para_macro_f)
 

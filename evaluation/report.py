@@ -70,7 +70,7 @@ def _markdown(header, rows) -> list[str]:
 
 def _plain(header, rows) -> list[str]:
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    line = lambda r: "  ".join(str(c).ljust(w) if i < 2 else str(c).rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
+    line = lambda r: "  ".join(str(c).ljust(w) if i < 2 else str(c).rjust(w) for i, (c, w) in enumerate(zip(r, widths, strict=False)))
     return [line(header), "  ".join("-" * w for w in widths)] + [line(r) for r in rows]
 
 

@@ -52,7 +52,7 @@ def items_with_rules(nlp, records: list[dict], predictions: list[dict], rules: d
     import spacy
 
     from kamerbrief.evaluation.evaluate import scored_paragraph
-    from kamerbrief.pipeline import date_ranges, rules as _rules  # noqa: F401  (register factories)
+    from kamerbrief.pipeline import date_ranges  # noqa: F401  (register factories)
 
     post = spacy.blank("nl", vocab=nlp.vocab)
     if rules is not None:

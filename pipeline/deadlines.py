@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
-from typing import Callable
 
 from kamerbrief.pipeline.reader.dates import MONTHS
 

@@ -16,7 +16,7 @@ def tags_to_spans(tags: list[str], offsets: list[tuple[int, int]], text: str) ->
     """
     spans: list[dict] = []
     current: dict | None = None
-    for tag, (start, end) in zip(tags, offsets):
+    for tag, (start, end) in zip(tags, offsets, strict=True):
         if start == end:  # special token or padding
             continue
         if tag.startswith("B-"):

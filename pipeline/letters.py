@@ -17,10 +17,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 
-from kamerbrief.pipeline import extensions  # noqa: F401
-from kamerbrief.pipeline.reader.letter import Letter
 from spacy.tokens import Doc
 from tqdm import tqdm
+
+from kamerbrief.pipeline import extensions  # noqa: F401
+from kamerbrief.pipeline.reader.letter import Letter
 
 OUTSIDE_SCOPE = {"footnote", "signature", "addressee", "salutation"}
 

@@ -27,7 +27,7 @@ def default_model_path() -> Path:
 
 def build_pipeline(model_dir: str | Path, rules: bool = True, **transformer_config):
     """A fresh pipeline around a trained model folder (``kamerbrief train`` output)."""
-    from kamerbrief.pipeline import date_ranges, rules as _rules, transformer  # noqa: F401  (register factories)
+    from kamerbrief.pipeline import date_ranges, transformer  # noqa: F401  (register factories)
     from kamerbrief.pipeline.tokenizer import blank
 
     nlp = blank()
@@ -56,7 +56,7 @@ def load(name_or_path: str | Path | None = None, **transformer_config):
     component's settings (``batch_size``, ``threads``, ``precision``, ...)."""
     import spacy
 
-    from kamerbrief.pipeline import date_ranges, rules as _rules, tokenizer, transformer  # noqa: F401
+    from kamerbrief.pipeline import date_ranges, tokenizer, transformer  # noqa: F401
 
     path = Path(name_or_path) if name_or_path else default_model_path()
     if not path.exists() and name_or_path and (REPO_MODELS / str(name_or_path)).exists():

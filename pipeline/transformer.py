@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import shutil
 from bisect import bisect_right
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Iterable, Iterator
 
 import numpy as np
 from spacy.language import Language
@@ -163,7 +163,7 @@ class TransformerTagger:
                                  "saved pipeline folder, whose weights are in kamerbrief_transformer/model")
         path = Path(path or self.model_path)
         if not (path / "config.json").is_file():
-            raise ModelLoadError(f"no trained kamerbrief model here (config.json missing)", path)
+            raise ModelLoadError("no trained kamerbrief model here (config.json missing)", path)
         if self.threads:
             torch.set_num_threads(self.threads)
         model = AutoModel.from_pretrained(path)
@@ -250,7 +250,7 @@ class TransformerTagger:
             pieces = []
             for w in windows:
                 offsets = [(0, 0) if special else tuple(o) for o, special in
-                           zip(encoded["offset_mapping"][w], encoded["special_tokens_mask"][w])]
+                           zip(encoded["offset_mapping"][w], encoded["special_tokens_mask"][w], strict=True)]
                 pieces.append((token_logits[w], offsets))
             logits, offsets = merge_window_logits(pieces)
             tags = [config.tags[i] for i in logits.argmax(-1)] if len(offsets) else []
@@ -302,7 +302,7 @@ class TransformerTagger:
             yield from self._run(batch)
 
     def _run(self, docs: list[Doc]) -> Iterator[Doc]:
-        for doc, prediction in zip(docs, self.predict([d.text for d in docs])):
+        for doc, prediction in zip(docs, self.predict([d.text for d in docs]), strict=True):
             self.set_annotations(doc, prediction)
             yield doc
 

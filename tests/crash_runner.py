@@ -18,14 +18,14 @@ import spacy  # noqa: F401
 import srsly  # noqa: F401
 import torch  # noqa: F401
 import transformers  # noqa: F401
-from kamerbrief.data import records  # noqa: F401
-from kamerbrief.pipeline import batch, date_ranges, letters, reader, render, rules, transformer  # noqa: F401
-from kamerbrief.training import model  # noqa: F401
 from spacy import displacy  # noqa: F401
 from spacy.tokens import DocBin  # noqa: F401
 from transformers import AutoModel, AutoTokenizer, modeling_utils  # noqa: F401
 
 from kamerbrief.cli import app
+from kamerbrief.data import records  # noqa: F401
+from kamerbrief.pipeline import batch, date_ranges, letters, reader, render, rules, transformer  # noqa: F401
+from kamerbrief.training import model  # noqa: F401
 
 
 def run(args: list[str], fault: str | None) -> dict:

@@ -9,10 +9,8 @@ import os
 from pathlib import Path
 
 import pytest
-from kamerbrief.data.records import InvalidLine, iter_record_files, read_jsonl, read_records, resolve, shared_file
-from kamerbrief.pipeline.reader import iter_letter_files, read_letter, read_text
-from kamerbrief.pipeline.reader.decode import decode
 
+from kamerbrief.data.records import InvalidLine, iter_record_files, read_jsonl, read_records, resolve, shared_file
 from kamerbrief.errors import (
     BinaryInputError,
     CorruptCollectionError,
@@ -22,6 +20,8 @@ from kamerbrief.errors import (
     UnreadableInputError,
     UnsafeSourceError,
 )
+from kamerbrief.pipeline.reader import iter_letter_files, read_letter, read_text
+from kamerbrief.pipeline.reader.decode import decode
 
 LETTER = "Aan de Voorzitter van de Tweede Kamer\n\nHet kabinet neemt de aanbeveling over.\n"
 

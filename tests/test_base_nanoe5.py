@@ -44,7 +44,7 @@ def test_embeddings_match_engine(exported):
     model = AutoModel.from_pretrained(exported).eval()
     theirs = engine.passage(SENTENCES)
     with torch.no_grad():
-        for sentence, reference in zip(SENTENCES, theirs):
+        for sentence, reference in zip(SENTENCES, theirs, strict=True):
             batch = tokenizer("passage: " + sentence, return_tensors="pt")
             hidden = model(**batch).last_hidden_state[0].mean(0).numpy()
             cosine = float(hidden @ reference / np.linalg.norm(hidden) / np.linalg.norm(reference))

@@ -139,9 +139,8 @@ def test_a_second_run_without_resume_is_refused(tiny_pipeline, tmp_path):
 # -- letter keys -------------------------------------------------------------------------------------
 
 def test_resume_does_not_depend_on_how_the_paths_are_spelled(tiny_pipeline, tmp_path, monkeypatch):
-    from kamerbrief.pipeline.batch import annotate_corpus
-
     import kamerbrief
+    from kamerbrief.pipeline.batch import annotate_corpus
 
     nlp = kamerbrief.load(tiny_pipeline)
     inputs = letters(tmp_path / "work" / "in")
@@ -163,9 +162,9 @@ def test_resume_does_not_depend_on_how_the_paths_are_spelled(tiny_pipeline, tmp_
 
 def test_collection_records_are_keyed_by_path_inside_the_collection(tiny_pipeline, tmp_path):
     from conftest import write_jsonl
-    from kamerbrief.pipeline.batch import annotate_corpus
 
     import kamerbrief
+    from kamerbrief.pipeline.batch import annotate_corpus
 
     corpus = write_jsonl(tmp_path / "corpus.jsonl", [
         {"id": "c1", "path": "circulaires/een", "text": "# Titel\n\nHet kabinet neemt de aanbeveling over."},
@@ -209,9 +208,8 @@ def test_a_fifo_is_refused_without_being_opened(tiny_pipeline, tmp_path):
 def test_a_paragraph_over_a_million_characters_is_annotated_in_pieces(tiny_pipeline, tmp_path):
     """spaCy refuses texts over nlp.max_length (1,000,000, E088): the paragraph is cut at sentence ends,
     annotated in pieces and merged, with offsets in the whole paragraph."""
-    from kamerbrief.pipeline.batch import annotate_corpus
-
     import kamerbrief
+    from kamerbrief.pipeline.batch import annotate_corpus
 
     # Long words keep the token count (and the test) small; a REF beyond the millionth character.
     block = " ".join(["Rijksoverheidsbeleidsvoornemens"] * 40) + ". Zie Kamerstuk 28 638, nr. 185. "
@@ -276,9 +274,8 @@ def _exploding(tiny_pipeline):
 
 
 def test_a_letter_failing_in_the_pipeline_is_contained_and_retried_by_resume(tiny_pipeline, tmp_path):
-    from kamerbrief.pipeline.batch import annotate_corpus
-
     import kamerbrief
+    from kamerbrief.pipeline.batch import annotate_corpus
 
     inputs = letters(tmp_path / "in", {"b2.txt": "Dit is een brief met BOEM erin."})
     out = tmp_path / "out"
@@ -298,10 +295,9 @@ def test_a_letter_failing_in_the_pipeline_is_contained_and_retried_by_resume(tin
 def test_long_letters_stream_through_the_pipeline_with_bounded_buffering(tiny_pipeline):
     """Docs are made as the pipeline asks for them, not all up front: at no time are more than a few
     batches of a 2,000-paragraph letter made but not yet annotated."""
+    import kamerbrief
     from kamerbrief.pipeline.letters import annotate_letters
     from kamerbrief.pipeline.reader.letter import Letter, Paragraph, set_offsets
-
-    import kamerbrief
 
     nlp = kamerbrief.load(tiny_pipeline)
     state = {"made": 0, "done": 0, "most_in_flight": 0}

@@ -18,7 +18,7 @@ def test_conll_script_trains_and_scores_test(tiny_base, tmp_path):
 
 
 def test_long_sentences_are_split_at_word_boundaries(tiny_tokenizer):
-    from kamerbrief.training.conll import LABELS, encode
+    from kamerbrief.training.conll import encode
 
     words = ("Het kabinet neemt de aanbeveling van de Nationaal Rapporteur over".split()) * 3
     data = encode([(words, ["O"] * len(words))], tiny_tokenizer, max_length=12)

@@ -9,8 +9,8 @@ import pytest
 from kamerbrief.data.build import build, hashed_split, verify_manifest
 from kamerbrief.data.records import read_records
 from kamerbrief.data.standoff import export_markup
-from kamerbrief.errors import RecordError
 from kamerbrief.data.validate import validate_files
+from kamerbrief.errors import RecordError
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 

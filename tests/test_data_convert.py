@@ -34,7 +34,7 @@ def test_bio_tags_follow_the_tokenizer_pieces(tiny_tokenizer):
     tags = [BIO_TAGS[t] if t != IGNORE else None for t in window["tags"]]
     assert tags[0] is None and tags[-1] is None  # [CLS], [SEP]
     pieces = {}
-    for (start, end), tag in zip(window["offsets"], tags):
+    for (start, end), tag in zip(window["offsets"], tags, strict=True):
         if tag and tag != "O":
             pieces.setdefault(tag[2:], []).append((paragraph["text"][start:end], tag[:1]))
     assert "".join(p for p, _ in pieces["DATE"]).replace(" ", "") == "hetzomerrecesvan2021"

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from conftest import TESTS
+
 from kamerbrief.evaluation.deadline_agreement import DEFAULT_PATHS, measure
 from kamerbrief.pipeline.deadlines import normalise_date, normalise_in_context
 

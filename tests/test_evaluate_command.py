@@ -2,9 +2,8 @@
 browser, --compare and --from-raw."""
 import json
 
-from typer.testing import CliRunner
-
 from conftest import TINY_RECORDS, write_jsonl
+from typer.testing import CliRunner
 
 
 def test_evaluate_writes_the_documented_json_shape_and_error_browser(tiny_pipeline, tmp_path):
@@ -40,7 +39,6 @@ def test_compare_of_a_model_with_itself_finds_no_difference(tiny_pipeline, tmp_p
 
 def test_from_raw_aligns_reader_paragraphs_to_standoff_gold(tiny_pipeline, shared_dir):
     import kamerbrief
-    from kamerbrief.data.records import read_records
     from kamerbrief.evaluation.evaluate import evaluate_from_raw, load_gold
 
     records = load_gold(["data/standoff/dev.jsonl"])[:2]

@@ -9,10 +9,22 @@ import pytest
 from seqeval.metrics.v1 import precision_recall_fscore_support as seq_prfs
 from seqeval.scheme import IOB2
 
-from kamerbrief.evaluation.metrics import (STATISTICS, CountTable, ScoredParagraph, _bio_pairs, bootstrap,
-                                           char_spans_to_bio, entity_label_f, evaluate_items, paired_bootstrap,
-                                           paragraph_label_f, score_deadlines, score_entities,
-                                           score_paragraph_labels, score_stance)
+from kamerbrief.evaluation.metrics import (
+    STATISTICS,
+    CountTable,
+    ScoredParagraph,
+    _bio_pairs,
+    bootstrap,
+    char_spans_to_bio,
+    entity_label_f,
+    evaluate_items,
+    paired_bootstrap,
+    paragraph_label_f,
+    score_deadlines,
+    score_entities,
+    score_paragraph_labels,
+    score_stance,
+)
 from kamerbrief.evaluation.report import compare_table, format_table, markdown_summary, markdown_table
 
 approx = pytest.approx

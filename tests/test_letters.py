@@ -111,9 +111,10 @@ def test_batch_annotation_writes_every_format_records_errors_and_resumes(tiny_pi
 
 
 def test_jsonl_collections_are_inputs_too(tiny_pipeline, tmp_path):
+    from conftest import TINY_RECORDS, write_jsonl
+
     import kamerbrief
     from kamerbrief.pipeline.batch import annotate_corpus
-    from conftest import TINY_RECORDS, write_jsonl
 
     corpus = write_jsonl(tmp_path / "letters.jsonl", [{"id": "c1", "path": "a/b", "text": "# Titel\n\nHet kabinet neemt de aanbeveling over."},
                                                        TINY_RECORDS[0]])

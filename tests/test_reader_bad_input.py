@@ -4,12 +4,18 @@ from __future__ import annotations
 import json
 
 import pytest
+from conftest import TESTS
 from typer.testing import CliRunner
 
-from conftest import TESTS
 from kamerbrief.cli import app
-from kamerbrief.errors import (BinaryInputError, EmptyInputError, EncodingError, InputTooLargeError,
-                               MalformedXMLError, NoTextError)
+from kamerbrief.errors import (
+    BinaryInputError,
+    EmptyInputError,
+    EncodingError,
+    InputTooLargeError,
+    MalformedXMLError,
+    NoTextError,
+)
 from kamerbrief.pipeline.reader import read_letter, read_text
 
 runner = CliRunner()

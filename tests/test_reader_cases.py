@@ -6,8 +6,8 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-
 from conftest import TESTS, resolve_input
+
 from kamerbrief.errors import KamerbriefError
 from kamerbrief.pipeline.reader import read_letter
 

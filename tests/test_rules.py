@@ -6,9 +6,9 @@ import json
 
 import pytest
 import spacy
+from conftest import TESTS
 from spacy.tokens import Span
 
-from conftest import TESTS
 from kamerbrief.data.markup import compile_markup
 from kamerbrief.errors import RecordError
 from kamerbrief.pipeline.rules import rule_spans

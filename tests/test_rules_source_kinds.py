@@ -5,11 +5,18 @@ from __future__ import annotations
 import copy
 import json
 
+from conftest import TINY_RECORDS, write_jsonl
 from typer.testing import CliRunner
 
-from conftest import TINY_RECORDS, write_jsonl
-from kamerbrief.evaluation.metrics import (REAL, TEAM_WRITTEN, ScoredParagraph, compare_items, evaluate_items, source_kind,
-                                           split_by_source)
+from kamerbrief.evaluation.metrics import (
+    REAL,
+    TEAM_WRITTEN,
+    ScoredParagraph,
+    compare_items,
+    evaluate_items,
+    source_kind,
+    split_by_source,
+)
 from kamerbrief.evaluation.report import compare_table, format_table, markdown_summary, markdown_table
 
 

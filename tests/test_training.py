@@ -5,7 +5,6 @@ import math
 
 import pytest
 import torch
-
 from conftest import TINY_RECORDS
 
 
@@ -73,7 +72,6 @@ def test_training_learns_the_tiny_set(tiny_base, tmp_path):
     train_file = _write(tmp_path / "train.jsonl", TINY_RECORDS * 8)
     config = {"base_model": str(tiny_base), "seed": 1, "max_length": 32, "stride": 8, "data": {"train": [str(train_file)]},
               "training": {"learning_rate": 1e-2, "batch_size": 4, "epochs": 1, "torch_threads": 1, "logging_steps": 1}}
-    from transformers import TrainerCallback
     losses = []
     import kamerbrief.training.train as module
     original = module.save_model

@@ -66,7 +66,7 @@ def scores(predictions, label_ids) -> dict:
     from seqeval.scheme import IOB2
 
     gold, pred = [], []
-    for p_row, g_row in zip(predictions.argmax(-1), label_ids):
+    for p_row, g_row in zip(predictions.argmax(-1), label_ids, strict=True):
         keep = g_row != -100
         gold.append([LABELS[i] for i in g_row[keep]])
         pred.append([LABELS[i] for i in p_row[keep]])
@@ -77,10 +77,16 @@ def scores(predictions, label_ids) -> dict:
 
 
 def main(argv=None) -> dict:
-    import numpy as np
     import torch
-    from transformers import (AutoModelForTokenClassification, AutoTokenizer, DataCollatorForTokenClassification,
-                              EarlyStoppingCallback, Trainer, TrainingArguments, set_seed)
+    from transformers import (
+        AutoModelForTokenClassification,
+        AutoTokenizer,
+        DataCollatorForTokenClassification,
+        EarlyStoppingCallback,
+        Trainer,
+        TrainingArguments,
+        set_seed,
+    )
 
     from kamerbrief.data.records import find_shared_dir
     from kamerbrief.training.train import _expand

@@ -8,7 +8,9 @@ paragraphs.
 from __future__ import annotations
 
 import numpy as np
-from seqeval.metrics import f1_score as seq_f1, precision_score as seq_p, recall_score as seq_r
+from seqeval.metrics import f1_score as seq_f1
+from seqeval.metrics import precision_score as seq_p
+from seqeval.metrics import recall_score as seq_r
 from seqeval.scheme import IOB2
 from sklearn.metrics import f1_score, precision_recall_fscore_support
 
@@ -19,7 +21,7 @@ from kamerbrief.pipeline.decode import sigmoid
 def piece_sequences(token_logits: np.ndarray, labels: np.ndarray, tags: list[str]) -> tuple[list[list[str]], list[list[str]]]:
     gold, pred = [], []
     predicted = token_logits.argmax(-1)
-    for row_pred, row_gold in zip(predicted, labels):
+    for row_pred, row_gold in zip(predicted, labels, strict=True):
         keep = row_gold != IGNORE
         gold.append([tags[i] for i in row_gold[keep]])
         pred.append([tags[i] for i in row_pred[keep]])

