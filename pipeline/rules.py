@@ -333,15 +333,14 @@ def make_rules(nlp: Language, name: str, labels: list[str], policy: dict[str, st
 
 @lru_cache(maxsize=1)
 def _rule_nlp() -> Language:
-    from kamerbrief.pipeline.tokenizer import blank
+    import spacy
 
-    nlp = blank()  # the pipeline's own tokenizer: the same normalisation as annotating
+    nlp = spacy.blank("nl")
     nlp.add_pipe("kamerbrief_rules")
     return nlp
 
 
 def rule_spans(text: str) -> list[dict]:
-    """Rule spans of a text as ANNOTATION.md entities (character offsets into ``text`` as given), for
-    pre-annotation."""
+    """Rule spans of a text as ANNOTATION.md entities (character offsets), for pre-annotation."""
     doc = _rule_nlp()(text)
-    return [{"start": s._.source_start, "end": s._.source_end, "label": s.label_} for s in doc.spans["rules"]]
+    return [{"start": s.start_char, "end": s.end_char, "label": s.label_} for s in doc.spans["rules"]]
