@@ -56,7 +56,8 @@ def write_model_card(folder: str | Path, config: dict | None = None, metrics: di
              "- Heads: BIO entity tags per piece (" + ", ".join(config.get("entity_labels", ["ORG", "PER", "LOC", "DATE", "REF", "LAW"])) + "), "
              "multi-label paragraph classes (recommendation, adoption, action, deadline) and the stance of adoption paragraphs.",
              *([f"- Fine-tuned from its parent `{config['parent']['name']}` (`{config['parent']['path']}`): that model's "
-                f"weights, heads and teacher, trained further on new data (`kamerbrief train --from`)."]
+                f"weights and heads{' and teacher' if config.get('distill') else ''}, trained further on new data "
+                "(`kamerbrief train --from`)."]
                if config.get("parent") else []),
              *([f"- Encoder layers: the bottom {config['keep_layers']} of the base's (a smaller, faster student)."]
                if config.get("keep_layers") else []),
