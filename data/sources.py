@@ -15,7 +15,6 @@ from kamerbrief.data.schema import ENTITY_LABELS, PARAGRAPH_LABELS
 from kamerbrief.errors import KamerbriefError
 
 CONLL_LABELS = {"per": "PER", "org": "ORG", "loc": "LOC"}  # misc is dropped: no such label here
-FULLY_ANNOTATED = {"annotated_labels": list(ENTITY_LABELS), "annotated_paragraph_labels": list(PARAGRAPH_LABELS)}
 
 
 def annotated_labels(record: dict) -> tuple[list[str], list[str]]:

@@ -591,9 +591,5 @@ def base_export(
     typer.echo(f"wrote {out_dir} (vocabulary {report['vocab_size']}), checksum {report['checksum']}")
 
 
-def main() -> None:  # pragma: no cover - console entry point
-    app()
-
-
 if __name__ == "__main__":  # pragma: no cover
     app()

@@ -10,7 +10,6 @@ through the ``spacy_factories`` entry points.
 """
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
@@ -68,13 +67,3 @@ def load(name_or_path: str | Path | None = None, **transformer_config):
         return build_pipeline(path, **transformer_config)
     raise KamerbriefError("no kamerbrief pipeline or model here (expected config.cfg or config.json); "
                           "train one with `kamerbrief train` or pass the default model's path", path)
-
-
-def model_info(nlp) -> dict:
-    """The trained model's own description (training config, thresholds) from a loaded pipeline."""
-    tagger = nlp.get_pipe("kamerbrief_transformer")
-    path = Path(tagger.model_path)
-    info = {"path": str(path), "thresholds": tagger.hf_model.config.thresholds}
-    if (path / "training_config.json").is_file():
-        info["training_config"] = json.loads((path / "training_config.json").read_text())
-    return info
