@@ -181,6 +181,21 @@ def _file_items(path: Path, root: Path, max_bytes: int) -> Iterator[Item]:
         yield _failure(f"{key}#!", str(path), err, "E200")
 
 
+def _remove_parts_not_done(parts, done: set[str], part_inputs) -> int:
+    """Delete every part holding a letter the ledger does not list (or that cannot be read): an orphan of an
+    interrupted group. Returns how many were removed."""
+    removed = 0
+    for part in parts:
+        try:
+            inputs = part_inputs(part)
+        except Exception:
+            inputs = {None}
+        if not inputs <= done:
+            part.unlink()
+            removed += 1
+    return removed
+
+
 def iter_inputs(paths, max_bytes: int, root: str | Path = ".") -> Iterator[Item]:
     """Every letter under ``paths`` as an :class:`Item`, keyed relative to ``root``; never raises for bad input."""
     from kamerbrief.pipeline.reader import iter_letter_files
@@ -388,26 +403,17 @@ class Output:
         if parquet.is_dir():
             import pyarrow.parquet as pq
 
-            for part in parquet.glob("part-*.parquet"):
-                try:
-                    inputs = set(pq.read_table(part, columns=["input"]).column("input").to_pylist())
-                except Exception:
-                    inputs = {None}
-                if not inputs <= done:
-                    part.unlink()
-                    removed += 1
+            removed += _remove_parts_not_done(
+                parquet.glob("part-*.parquet"), done,
+                lambda part: set(pq.read_table(part, columns=["input"]).column("input").to_pylist()))
         if docbin.is_dir():
             import srsly
             from spacy.tokens import DocBin
 
-            for part in docbin.glob("part-*.spacy"):
-                try:
-                    inputs = {srsly.msgpack_loads(data, use_list=False).get("input") for data in DocBin().from_disk(part).user_data}
-                except Exception:
-                    inputs = {None}
-                if not inputs <= done:
-                    part.unlink()
-                    removed += 1
+            removed += _remove_parts_not_done(
+                docbin.glob("part-*.spacy"), done,
+                lambda part: {srsly.msgpack_loads(data, use_list=False).get("input")
+                              for data in DocBin().from_disk(part).user_data})
         if html.is_dir():
             expected = {html_name(record_id, key) for key, record_id in entries}
             for report in html.glob("*.html"):
