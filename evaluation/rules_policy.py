@@ -53,6 +53,7 @@ def items_with_rules(nlp, records: list[dict], predictions: list[dict], rules: d
 
     from kamerbrief.evaluation.evaluate import scored_paragraph
     from kamerbrief.pipeline import date_ranges  # noqa: F401  (register factories)
+    from kamerbrief.pipeline.transformer import entity_spans
 
     post = spacy.blank("nl", vocab=nlp.vocab)
     if rules is not None:
@@ -64,7 +65,10 @@ def items_with_rules(nlp, records: list[dict], predictions: list[dict], rules: d
             pred = predictions[i]
             i += 1
             doc = nlp.make_doc(paragraph["text"])
-            doc.ents = [doc.char_span(s, e, label=label) for s, e, label in pred["ents"]]
+            # The cached spans are the pipeline's own entities, whose edges may have split glued tokens
+            # (``Weele|2``): split the fresh Doc the same way before setting them.
+            doc.ents = entity_spans(doc, [{"start": s, "end": e, "label": label} for s, e, label in pred["ents"]],
+                                    alignment="split")
             doc.cats = dict(pred["cats"])
             doc._.labels, doc._.stance, doc._.stance_scores = pred["labels"], pred["stance"], pred["stance_scores"]
             doc._.letter_date = record.get("meta", {}).get("date")
