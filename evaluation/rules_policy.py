@@ -129,6 +129,18 @@ def choose(result: dict) -> dict:
                          f"{BASELINE!r} minus {TEAM_TOLERANCE} (dev only; ties by entity F1 over both kinds)"}
 
 
+def apply_policy(model_dir: Path, rules: dict) -> None:
+    """Write the chosen ``kamerbrief_rules`` settings into a saved pipeline's ``config.cfg``."""
+    from spacy.util import load_config
+
+    config_path = Path(model_dir) / "config.cfg"
+    if not config_path.is_file():
+        raise KamerbriefError("--apply needs a saved pipeline folder (config.cfg missing)", config_path)
+    config = load_config(config_path, interpolate=False)
+    config["components"]["kamerbrief_rules"].update(rules)
+    config.to_disk(config_path)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", default=None)
@@ -136,6 +148,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--cache", type=Path, default=None, help="JSON file for the model's predictions (reused if present)")
     parser.add_argument("--n-bootstrap", type=int, default=1000)
+    parser.add_argument("--apply", action="store_true", help="write the chosen policy into the model's config.cfg")
     args = parser.parse_args(argv)
     result = measure(args.model, args.data, args.n_bootstrap, args.cache)
     result["chosen"] = choose(result)
@@ -150,6 +163,9 @@ def main(argv: list[str] | None = None) -> None:
             print(f"{name[:55]:55} {kind[:14]:14} {s['entity_f']:7.3f} {f.get('REF', 0):.3f}  {f.get('DATE', 0):.3f}  "
                   f"{f.get('LAW', 0):.3f}  {f.get('ORG', 0):.3f}  {s['deadline_accuracy']:.3f}")
     print(f"chosen: {result['chosen']['policy']}")
+    if args.apply:
+        apply_policy(args.model, result["chosen"]["rules"])
+        print(f"applied to {Path(args.model) / 'config.cfg'}")
 
 
 if __name__ == "__main__":
