@@ -269,6 +269,10 @@ def test_train_from_a_trained_model_continues_it_on_new_data(trained, tmp_path):
     assert "Fine-tuned from its parent `tiny`" in (out / "README.md").read_text()
 
     assert parent_config(parent, [str(new)], replay=False)["data"]["train"] == [str(new)]
+    # The parent's own dev (and train) files passed again are not counted twice.
+    again = parent_config(parent, [str(new), *parent_config_used["data"]["dev"], *parent_config_used["data"]["train"]])
+    assert again["data"]["dev"] == parent_config_used["data"]["dev"]
+    assert again["data"]["train"] == [str(new), *parent_config_used["data"]["train"]]
     with pytest.raises(TrainingConfigError, match="needs new training data"):
         parent_config(parent, [], replay=True)
     with pytest.raises(TrainingConfigError, match="trained kamerbrief model folder"):

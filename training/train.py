@@ -67,7 +67,9 @@ def parent_config(parent: str | Path, new_data: list[str], replay: bool = True, 
     if not new_train:
         raise TrainingConfigError("--from needs new training data (--data files not named *dev*)")
     replayed = [spec for spec in config["data"]["train"] if isinstance(spec, str)] if replay else []
-    config["data"] = {"train": [*new_train, *replayed], "dev": [*config["data"].get("dev", []), *new_dev]}
+    # A file named again (the parent's own dev file passed with --data) is read once, not weighted twice.
+    config["data"] = {"train": list(dict.fromkeys([*new_train, *replayed])),
+                      "dev": list(dict.fromkeys([*config["data"].get("dev", []), *new_dev]))}
     config["parent"] = {"path": str(parent), "name": config.get("name"),
                         "dev": (json.loads((path.parent / "dev_metrics.json").read_text()).get("dev")
                                 if (path.parent / "dev_metrics.json").is_file() else None)}
