@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import types
-from dataclasses import MISSING, asdict, dataclass, field, fields, is_dataclass, replace
+from dataclasses import MISSING, asdict, dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Union, get_args, get_origin, get_type_hints
 
@@ -164,19 +164,23 @@ def apply_overrides(values: dict, overrides: dict | None) -> dict:
     return values
 
 
+def source_reader(name: str):
+    """The reader of a named source: ``kamerbrief.data.sources.<name>_records``."""
+    from kamerbrief.data import sources
+
+    return getattr(sources, f"{name}_records")
+
+
 def _check_source(spec: dict, key: str, source) -> None:
     """A named source: ``source`` one of :data:`SOURCES`, a ``path``, and only options its reader takes."""
     import inspect
-
-    from kamerbrief.data import sources
 
     name = spec.get("source")
     if name not in SOURCES:
         raise TrainingConfigError(f"{key}.source must be one of {', '.join(SOURCES)}, not {name!r}", source)
     if not isinstance(spec.get("path"), str):
         raise TrainingConfigError(f"{key} needs a 'path' (a string)", source)
-    reader = getattr(sources, f"{name}_records")
-    options = [p for p in inspect.signature(reader).parameters if p != "path"]
+    options = [p for p in inspect.signature(source_reader(name)).parameters if p != "path"]
     for option in spec:
         if option not in ("source", "path", *options):
             raise UnknownConfigKeyError(f"unknown key '{key}.{option}' for source {name!r} (it takes: "
@@ -239,4 +243,4 @@ def split_by_name(files: list[str | Path]) -> dict[str, list[str]]:
 
 
 __all__ = ["TrainingConfig", "Hyperparameters", "DataConfig", "DistillConfig", "ExportConfig", "ParentInfo",
-           "SAMPLING", "split_by_name", "replace"]
+           "SAMPLING", "split_by_name"]

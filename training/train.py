@@ -12,6 +12,7 @@ import json
 import platform
 import shutil
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +25,7 @@ from kamerbrief.training.config import (
     Hyperparameters,
     ParentInfo,
     TrainingConfig,
-    replace,
+    source_reader,
     split_by_name,
 )
 
@@ -84,9 +85,6 @@ def _expand(spec: str, shared_dir) -> Path:
 def load_split(specs: list, shared_dir) -> tuple[list[dict], list[Path]]:
     """Records for a split from record files (inline or standoff) and named extra sources."""
     from kamerbrief.data.records import iter_record_files, read_records
-    from kamerbrief.data.sources import conll2002_records, europeana_records, unlabeled_records
-
-    readers = {"conll2002": conll2002_records, "europeana": europeana_records, "unlabeled": unlabeled_records}
 
     records, files = [], []
     for spec in specs:
@@ -95,7 +93,7 @@ def load_split(specs: list, shared_dir) -> tuple[list[dict], list[Path]]:
             options = {k: v for k, v in spec.items() if k not in ("source", "path")}
             if "exclude" in options:
                 options["exclude"] = [_expand(e, shared_dir) for e in options["exclude"]]
-            records.extend(readers[spec["source"]](path, **options))
+            records.extend(source_reader(spec["source"])(path, **options))
             files.append(path)
         else:
             for file in iter_record_files([_expand(spec, shared_dir)]):
