@@ -192,15 +192,20 @@ def check_structure(record: dict, where: str | Path | None = None) -> None:
 
 
 def find_shared_dir(explicit: str | Path | None = None) -> Path | None:
-    """The read-only ``shared/`` folder: ``explicit``, ``$KAMERBRIEF_SHARED``, or ``../shared`` beside
-    the working directory or the checkout."""
+    """The read-only ``shared/`` folder (the one holding ``corpora/``): ``explicit`` (``--shared``),
+    ``$KAMERBRIEF_SHARED``, or ``shared`` beside the working directory, beside the checkout, or in the
+    working directory."""
+    from kamerbrief.paths import checkout_root
+
     candidates = []
     if explicit:
         candidates.append(Path(explicit))
     if os.environ.get("KAMERBRIEF_SHARED"):
         candidates.append(Path(os.environ["KAMERBRIEF_SHARED"]))
-    repo_root = Path(__file__).resolve().parent.parent
-    candidates += [Path.cwd().parent / "shared", repo_root.parent / "shared", Path.cwd() / "shared"]
+    candidates.append(Path.cwd().parent / "shared")
+    if checkout_root() is not None:
+        candidates.append(checkout_root().parent / "shared")
+    candidates.append(Path.cwd() / "shared")
     for candidate in candidates:
         if (candidate / "corpora").is_dir():
             return candidate

@@ -68,12 +68,13 @@ def run_benchmark(corpus, models=(None,), max_words: int = 20000, runs: int = 3,
     around the first model's tokenizer and heads, all on the same letters in this one process."""
     import torch
 
+    from kamerbrief.paths import portable_path
     from kamerbrief.pipeline.nlp import load
 
     if threads:
         torch.set_num_threads(threads)
     letters = sample_letters(corpus, max_words)
-    results: dict = {"corpus": str(corpus), "letters": len(letters), "threads": torch.get_num_threads(), "models": {},
+    results: dict = {"corpus": portable_path(corpus), "letters": len(letters), "threads": torch.get_num_threads(), "models": {},
                      "pipelines": {}}
     first_model_dir = None
     for model in models:
@@ -81,7 +82,7 @@ def run_benchmark(corpus, models=(None,), max_words: int = 20000, runs: int = 3,
             nlp = load(model, batch_size=batch_size, precision=precision, threads=threads)
             model_dir = Path(nlp.get_pipe("kamerbrief_transformer").model_path)
             name = pipeline_name(model_dir)
-            results["models"][name] = str(model_dir)
+            results["models"][name] = portable_path(model_dir)
             first_model_dir = first_model_dir or model_dir
             results["pipelines"][f"{name} ({precision})"] = {"precision": precision, **time_pipeline(nlp, letters, runs, batch_size)}
             del nlp

@@ -60,24 +60,36 @@ def _source_fields(record: dict) -> dict:
     return {"source_kind": kind, "corpus": corpus}
 
 
+def _stance(doc) -> str | None:
+    """The stance head's choice, whether or not the paragraph was labelled ``adoption``: stance is scored
+    on every gold adoption paragraph, so it measures the stance head alone (gold and raw mode alike)."""
+    scores = doc._.stance_scores if doc is not None else None
+    return max(scores, key=scores.get) if scores else None
+
+
 def scored_paragraph(record: dict, paragraph: dict, doc) -> ScoredParagraph:
     from kamerbrief.data.sources import annotated_labels
 
     entity_labels, _ = annotated_labels(record)
     gold_labels = set(paragraph.get("labels", []))
-    scores = doc._.stance_scores or {}
     return ScoredParagraph(
         letter_id=record["id"], text=paragraph["text"], gold_labels=gold_labels, pred_labels=set(doc._.labels or []),
-        # Stance is scored on every gold adoption paragraph, from the stance head, whether or not the
-        # adoption label itself was predicted: it measures the stance head alone.
-        gold_stance=paragraph.get("stance") if "adoption" in gold_labels else None,
-        pred_stance=max(scores, key=scores.get) if scores else None,
+        gold_stance=paragraph.get("stance") if "adoption" in gold_labels else None, pred_stance=_stance(doc),
         gold_entities=[(e["start"], e["end"], e["label"]) for e in paragraph.get("entities", [])],
         # Offsets into the paragraph's own text: the pipeline works on its normalised form.
         pred_entities=[(s._.source_start, s._.source_end, s.label_) for s in doc.ents],
         gold_ranges=_gold_ranges(paragraph),
         pred_ranges={(s._.source_start, s._.source_end): s._.date_range for s in doc.ents if s.label_ == "DATE"},
         annotated_entity_labels=set(entity_labels), **_source_fields(record))
+
+
+def model_fields(nlp) -> dict:
+    """What a report says about the pipeline that made it (paths as :func:`~kamerbrief.paths.portable_path` writes them)."""
+    from kamerbrief.paths import portable_path
+
+    tagger = nlp.get_pipe("kamerbrief_transformer")
+    return {"name": nlp.meta.get("name"), "version": nlp.meta.get("version"), "path": portable_path(tagger.model_path),
+            "thresholds": tagger.hf_model.config.thresholds, "pipeline": nlp.pipe_names, "precision": tagger.precision}
 
 
 def predict_gold(nlp, records: list[dict], batch_size: int = 64, progress: bool = True) -> tuple[list[ScoredParagraph], list]:
@@ -120,14 +132,17 @@ def evaluate(nlp, records: list[dict], n_bootstrap: int = 1000, seed: int = 0, b
     """The full report for one pipeline on gold records, plus the scored items and Docs (for the
     error browser and comparisons)."""
     items, docs = predict_gold(nlp, records, batch_size, progress)
-    report = evaluate_items(items, n_bootstrap=n_bootstrap, seed=seed)
+    report = _with_normaliser(evaluate_items(items, n_bootstrap=n_bootstrap, seed=seed), records)
+    report["model"] = model_fields(nlp)
+    return report, items, docs
+
+
+def _with_normaliser(report: dict, records: list[dict]) -> dict:
+    """``report`` with the normaliser's own score on the gold spans, overall and per source kind."""
     report["deadlines"]["normaliser_on_gold_spans"] = normaliser_on_gold_spans(records)
     for kind, sub in report.get("by_source", {}).items():
         sub["deadlines"]["normaliser_on_gold_spans"] = normaliser_on_gold_spans([r for r in records if source_kind(r)[0] == kind])
-    tagger = nlp.get_pipe("kamerbrief_transformer")
-    report["model"] = {"path": tagger.model_path, "thresholds": tagger.hf_model.config.thresholds,
-                       "pipeline": nlp.pipe_names, "precision": tagger.precision}
-    return report, items, docs
+    return report
 
 
 def compare(nlp_a, nlp_b, records: list[dict], n_bootstrap: int = 1000, seed: int = 0, batch_size: int = 64, progress: bool = True) -> dict:
@@ -183,28 +198,32 @@ def evaluate_from_raw(nlp, records: list[dict], shared_dir=None, n_bootstrap: in
                       batch_size: int = 64, progress: bool = True) -> dict:
     """Raw mode for standoff gold (whose paragraphs point into the original documents): read each
     document with the reader, annotate it, align to gold and score."""
+    from tqdm import tqdm
+
     from kamerbrief.data.records import source_text
     from kamerbrief.pipeline.letters import annotate_letters
     from kamerbrief.pipeline.reader import read_corpus_record
 
-    standoff = [r for r in read_records_standoff(records)]
+    standoff = read_records_standoff(records)
     if not standoff:
         raise KamerbriefError("--from-raw needs standoff gold records (paragraphs with start/end into the original documents)")
     items: list[ScoredParagraph] = []
     seg = {"gold": 0, "predicted": 0, "exact_gold": 0, "exact_pred": 0, "overlap_gold": 0, "overlap_pred": 0}
-    for record in standoff:
+    for record in tqdm(standoff, desc="evaluating", unit=" letters", disable=not progress):
         text = source_text(record["source"], record["path"], shared_dir)
         letter = read_corpus_record({"id": record["id"], "text": text, "path": record["path"]}, record["source"])
-        _, annotated, _ = next(annotate_letters([letter], nlp, batch_size))
+        _, annotated, docs = next(annotate_letters([letter], nlp, batch_size))
         predicted = [_trim(text, p.source_start, p.source_end) for p in letter.paragraphs]
         gold_spans = [_trim(text, p["source_start"], p["source_end"]) for p in record["paragraphs"]]
         best, counts = align_paragraphs(gold_spans, predicted)
         for key in seg:
             seg[key] += counts[key]
         for paragraph, match in zip(record["paragraphs"], best, strict=True):
-            pred = annotated["paragraphs"][match] if match is not None else {"labels": [], "entities": [], "text": ""}
-            items.append(_raw_item(record, paragraph, pred, letter.paragraphs[match] if match is not None else None))
-    report = evaluate_items(items, n_bootstrap=n_bootstrap, seed=seed)
+            if match is None:
+                items.append(_raw_item(record, paragraph, {"labels": [], "entities": [], "text": ""}, None, None))
+            else:
+                items.append(_raw_item(record, paragraph, annotated["paragraphs"][match], letter.paragraphs[match], docs[match]))
+    report = _with_normaliser(evaluate_items(items, n_bootstrap=n_bootstrap, seed=seed), standoff)
 
     def ratio(a, b):
         return a / b if b else 0.0
@@ -212,6 +231,7 @@ def evaluate_from_raw(nlp, records: list[dict], shared_dir=None, n_bootstrap: in
         **seg, "exact": {"p": ratio(seg["exact_pred"], seg["predicted"]), "r": ratio(seg["exact_gold"], seg["gold"])},
         "overlap_iou_0.5": {"p": ratio(seg["overlap_pred"], seg["predicted"]), "r": ratio(seg["overlap_gold"], seg["gold"])}}
     report["mode"] = "from-raw"
+    report["model"] = model_fields(nlp)
     return report
 
 
@@ -219,29 +239,33 @@ def read_records_standoff(records: list[dict]) -> list[dict]:
     return [r for r in records if all("source_start" in p for p in r["paragraphs"])]
 
 
-def _raw_item(record: dict, gold: dict, pred: dict, pred_paragraph) -> ScoredParagraph:
-    """Predicted entities are moved into the gold paragraph's coordinates through the source offsets
-    (exact when the reader's paragraph is the same slice of the document; otherwise by finding the
-    entity's text in the gold paragraph)."""
+def _raw_item(record: dict, gold: dict, pred: dict, pred_paragraph, doc) -> ScoredParagraph:
+    """Predicted entities (with the date ranges of DATE spans) are moved into the gold paragraph's
+    coordinates through the source offsets (exact when the reader's paragraph is the same slice of the
+    document; otherwise by finding the entity's text in the gold paragraph). Stance is the stance head's
+    choice, as in gold mode (:func:`_stance`; the record's stance for a paragraph annotated in pieces)."""
     from kamerbrief.data.sources import annotated_labels
 
-    entities = []
+    entities, ranges = [], {}
     if pred_paragraph is not None:
         for e in pred["entities"]:
             surface = pred["text"][e["start"]:e["end"]]
-            guess = pred_paragraph.source_start + e["start"] - gold["source_start"]
-            if gold["text"][guess:guess + len(surface)] == surface:
-                entities.append((guess, guess + len(surface), e["label"]))
-                continue
-            found = gold["text"].find(surface)
-            if found >= 0:
-                entities.append((found, found + len(surface), e["label"]))
+            start = pred_paragraph.source_start + e["start"] - gold["source_start"]
+            if gold["text"][start:start + len(surface)] != surface:
+                start = gold["text"].find(surface)
+                if start < 0:
+                    continue
+            entities.append((start, start + len(surface), e["label"]))
+            if e["label"] == "DATE":
+                rng = e.get("range")
+                ranges[(start, start + len(surface))] = (rng["start"], rng["end"]) if rng else None
     entity_labels, _ = annotated_labels(record)
     return ScoredParagraph(
         letter_id=record["id"], text=gold["text"], gold_labels=set(gold.get("labels", [])), pred_labels=set(pred["labels"]),
-        gold_stance=gold.get("stance") if "adoption" in gold.get("labels", []) else None, pred_stance=pred.get("stance"),
+        gold_stance=gold.get("stance") if "adoption" in gold.get("labels", []) else None,
+        pred_stance=_stance(doc) or pred.get("stance"),
         gold_entities=[(e["start"], e["end"], e["label"]) for e in gold.get("entities", [])], pred_entities=entities,
-        gold_ranges=_gold_ranges(gold), pred_ranges={}, annotated_entity_labels=set(entity_labels),
+        gold_ranges=_gold_ranges(gold), pred_ranges=ranges, annotated_entity_labels=set(entity_labels),
         **_source_fields(record))
 
 

@@ -109,7 +109,9 @@ def measure(model: str | None, data: list[Path], n_bootstrap: int = 1000, cache:
         for kind, subset in split_by_source(items).items():
             report[kind] = _summary(evaluate_items(subset, n_bootstrap=n_bootstrap))
         results[name] = {"rules": rules, **report}
-    return {"model": str(model), "data": [str(p) for p in data], "n_bootstrap": n_bootstrap, "policies": results}
+    from kamerbrief.paths import portable_path
+
+    return {"model": portable_path(model) if model else None, "data": [portable_path(p) for p in data], "n_bootstrap": n_bootstrap, "policies": results}
 
 
 BASELINE = "old default (REF, DATE rule wins; no LAW rules)"

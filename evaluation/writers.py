@@ -43,6 +43,7 @@ def writer_reports(nlp, records: list[dict], n_bootstrap: int = 1000, seed: int 
 
 
 def main() -> None:
+    from kamerbrief.paths import portable_path
     from kamerbrief.pipeline.nlp import load
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -54,7 +55,7 @@ def main() -> None:
     model_dir = Path(nlp.get_pipe("kamerbrief_transformer").model_path)  # the trained model, with its data manifest
     reports = writer_reports(nlp, load_gold(args.data))
     seen = trained_writers(model_dir)
-    out = {"model": args.model, "data": [str(p) for p in args.data], "trained_on": sorted(seen & set(reports)),
+    out = {"model": portable_path(args.model) if args.model else None, "data": [portable_path(p) for p in args.data], "trained_on": sorted(seen & set(reports)),
            "writers": reports}
     for writer, report in reports.items():
         paragraphs, entities = report["paragraphs"], report["entities"]

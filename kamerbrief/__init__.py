@@ -19,7 +19,8 @@ def read_letter(path, **kwargs):
 
 
 def load(name_or_path=None, **config):
-    """Load a kamerbrief spaCy pipeline: the default model, or a saved pipeline / trained model folder."""
+    """Load a kamerbrief spaCy pipeline: the default model, a model by name (an installed model package,
+    else ``models/<name>`` of the checkout), or a saved pipeline / trained model folder."""
     from kamerbrief.pipeline.nlp import load as _load
 
     return _load(name_or_path, **config)

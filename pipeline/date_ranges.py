@@ -57,6 +57,9 @@ class DeadlineResolver:
         return max(dates, key=score) if dates else None
 
 
-@Language.factory("kamerbrief_deadlines", default_config={"default_letter_date": ""})
+# ``doc._.letter_date`` is the caller's (the letter's date), not a component's, so it is not required here.
+@Language.factory("kamerbrief_deadlines", default_config={"default_letter_date": ""},
+                  requires=["doc.ents", "doc._.labels"],
+                  assigns=["span._.date_range", "doc._.deadline_chars", "doc._.deadline_due"])
 def make_deadlines(nlp: Language, name: str, default_letter_date: str) -> DeadlineResolver:
     return DeadlineResolver(nlp, name, default_letter_date)

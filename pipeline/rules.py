@@ -326,7 +326,9 @@ class RuleMatcher:
 DEFAULT_POLICY = {"REF": "rule", "DATE": "rule", "LAW": "extend"}
 
 
-@Language.factory("kamerbrief_rules", default_config={"labels": list(LABELS), "policy": DEFAULT_POLICY, "prefer": None})
+# Like spaCy's entity_ruler it requires no entities: it merges with whatever entities the Doc has.
+@Language.factory("kamerbrief_rules", default_config={"labels": list(LABELS), "policy": DEFAULT_POLICY, "prefer": None},
+                  assigns=["doc.ents", "doc.spans"])
 def make_rules(nlp: Language, name: str, labels: list[str], policy: dict[str, str], prefer: list[str] | None) -> RuleMatcher:
     return RuleMatcher(nlp, name, labels, policy, prefer)
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import shutil
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -43,6 +44,23 @@ MODEL_DIR = "model"  # the Hugging Face folder inside the component's directory 
 
 class ModelLoadError(KamerbriefError):
     code = "E500"
+
+
+@contextmanager
+def quiet_loading():
+    """transformers' "Loading weights" bar and load reports off while inside: they print on every load of
+    a local model (each benchmark run, each training stage), where nothing is downloaded."""
+    from transformers.utils import logging as hf_logging
+
+    bars, verbosity = hf_logging.is_progress_bar_enabled(), hf_logging.get_verbosity()
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
+    try:
+        yield
+    finally:
+        hf_logging.set_verbosity(verbosity)
+        if bars:
+            hf_logging.enable_progress_bar()
 
 
 def cpu_supports_bf16() -> bool:
@@ -166,7 +184,9 @@ class TransformerTagger:
             raise ModelLoadError("no trained kamerbrief model here (config.json missing)", path)
         if self.threads:
             torch.set_num_threads(self.threads)
-        model = AutoModel.from_pretrained(path)
+        with quiet_loading():
+            model = AutoModel.from_pretrained(path)
+            tokenizer = AutoTokenizer.from_pretrained(path)
         if not isinstance(model, KamerbriefModel):
             raise ModelLoadError(f"{type(model).__name__} is not a kamerbrief model (train one with `kamerbrief train`)", path)
         model = model.float().eval()
@@ -177,7 +197,7 @@ class TransformerTagger:
 
             model = quantize_dynamic(model, {torch.nn.Linear: per_channel_dynamic_qconfig}, dtype=torch.qint8)
         self._model = model
-        self._tokenizer = AutoTokenizer.from_pretrained(path)
+        self._tokenizer = tokenizer
         self.model_path = str(path)
 
     # Loaded on first use, and deliberately not named ``model``: spaCy checks every component against
@@ -325,7 +345,9 @@ class TransformerTagger:
 
 @Language.factory(COMPONENT, default_config={
     "model": "", "batch_size": 64, "batch_tokens": 1024, "max_length": 256, "stride": 64, "threads": 0, "precision": "fp32",
-    "alignment": "snap"})
+    "alignment": "snap"},
+    assigns=["doc.ents", "doc.cats", "doc._.labels", "doc._.stance", "doc._.stance_scores"],
+    retokenizes=True)  # entity edges inside a token split it (``alignment="snap"``/``"split"``)
 def make_transformer(nlp: Language, name: str, model: str, batch_size: int, batch_tokens: int, max_length: int, stride: int,
                      threads: int, precision: str, alignment: str) -> TransformerTagger:
     if precision not in PRECISIONS:

@@ -176,3 +176,19 @@ def test_validator_never_raises_on_odd_json(tmp_path):
     assert n == len(odd)
     assert {p.line for p in problems} == set(range(1, len(odd) + 1))
     assert all(str(tmp_path / "odd.jsonl") in str(p) and str(p).startswith("[E2") for p in problems)
+
+
+def test_no_message_sends_the_user_to_a_function_that_does_not_exist(tmp_path):
+    """A reader error once said "use iter_letters()", which never existed: every "use/call X()" hint in
+    the package names a function it defines, and reading a folder names the problem with its code."""
+    import re
+
+    root = Path(__file__).resolve().parent.parent
+    text = "\n".join(p.read_text(encoding="utf-8") for folder in ("kamerbrief", "pipeline", "data", "training", "evaluation")
+                     for p in (root / folder).rglob("*.py"))
+    hinted = set(re.findall(r"\b(?:[Uu]se|[Cc]all|[Tt]ry) `?(\w+)\(\)", text))
+    assert hinted <= set(re.findall(r"\bdef (\w+)\(", text)), hinted
+    assert re.findall(r"\b(?:[Uu]se|[Cc]all|[Tt]ry) `?(\w+)\(\)", 'raise X("use iter_letters() or pass files")') == ["iter_letters"]
+    with pytest.raises(NotRegularFileError) as caught:
+        read_letter(tmp_path)
+    assert str(caught.value) == f"[E108] {tmp_path}: is a directory, not a file"

@@ -19,6 +19,22 @@ def test_spacy_load_and_kamerbrief_load_give_the_same_pipeline(tiny_pipeline):
     assert kamerbrief.load(inner).pipe_names == nlp.pipe_names
 
 
+def test_analyze_pipes_finds_every_required_attribute_assigned(tiny_pipeline):
+    """The factories declare what they assign and require, so spaCy can check a pipeline's order."""
+    import kamerbrief
+
+    nlp = kamerbrief.load(tiny_pipeline)
+    analysis = nlp.analyze_pipes(pretty=False)
+    assert analysis["problems"] == {name: [] for name in nlp.pipe_names}
+    assert "doc._.labels" in analysis["summary"]["kamerbrief_transformer"]["assigns"]
+    assert analysis["summary"]["kamerbrief_deadlines"]["requires"] == ["doc.ents", "doc._.labels"]
+    assert analysis["attrs"]["doc._.labels"] == {"assigns": ["kamerbrief_transformer"], "requires": ["kamerbrief_deadlines"]}
+    # Deadlines before the model: nothing has set the paragraph labels yet, and spaCy says so.
+    nlp.remove_pipe("kamerbrief_deadlines")
+    nlp.add_pipe("kamerbrief_deadlines", first=True)
+    assert nlp.analyze_pipes(pretty=False)["problems"]["kamerbrief_deadlines"] == ["doc.ents", "doc._.labels"]
+
+
 def test_component_sets_cats_labels_and_entities(tiny_pipeline):
     nlp = spacy.load(tiny_pipeline)
     doc = nlp("Zie Kamerstuk 28 638, nr. 185. Het kabinet neemt de aanbeveling over.")

@@ -22,8 +22,8 @@ def trained(tmp_path_factory, tiny_base):
     dev_file = _write(tmp / "dev.jsonl", TINY_RECORDS)
     config = {"name": "tiny", "base_model": str(tiny_base), "seed": 7, "max_length": 16, "stride": 4,
               "data": {"train": [str(train_file)], "dev": [str(dev_file)]},
-              "training": {"learning_rate": 5e-3, "batch_size": 4, "epochs": 3, "bf16": False, "torch_threads": 1,
-                           "logging_steps": 5},
+              "training": {"learning_rate": 5e-3, "head_learning_rate": 5e-3, "freeze_embeddings": False, "warmup_ratio": 0.1,
+                           "batch_size": 4, "epochs": 3, "bf16": False, "torch_threads": 1, "logging_steps": 5},
               "export": {"dtype": "float16"}}
     out = tmp / "model"
     metrics = train(config, out, progress=False)
@@ -71,7 +71,8 @@ def test_training_learns_the_tiny_set(tiny_base, tmp_path):
 
     train_file = _write(tmp_path / "train.jsonl", TINY_RECORDS * 8)
     config = {"base_model": str(tiny_base), "seed": 1, "max_length": 32, "stride": 8, "data": {"train": [str(train_file)]},
-              "training": {"learning_rate": 1e-2, "batch_size": 4, "epochs": 1, "torch_threads": 1, "logging_steps": 1}}
+              "training": {"learning_rate": 1e-2, "head_learning_rate": 1e-2, "freeze_embeddings": False, "warmup_ratio": 0.1,
+                           "batch_size": 4, "epochs": 1, "torch_threads": 1, "logging_steps": 1}}
     losses = []
     import kamerbrief.training.train as module
     original = module.save_model
@@ -268,11 +269,11 @@ def test_train_from_a_trained_model_continues_it_on_new_data(trained, tmp_path):
     assert child.config.paragraph_labels == KamerbriefModel.from_pretrained(parent / "kamerbrief_transformer" / "model").config.paragraph_labels
     assert "Fine-tuned from its parent `tiny`" in (out / "README.md").read_text()
 
-    assert parent_config(parent, [str(new)], replay=False)["data"]["train"] == [str(new)]
+    assert parent_config(parent, [str(new)], replay=False).data.train == [str(new)]
     # The parent's own dev (and train) files passed again are not counted twice.
     again = parent_config(parent, [str(new), *parent_config_used["data"]["dev"], *parent_config_used["data"]["train"]])
-    assert again["data"]["dev"] == parent_config_used["data"]["dev"]
-    assert again["data"]["train"] == [str(new), *parent_config_used["data"]["train"]]
+    assert again.data.dev == parent_config_used["data"]["dev"]
+    assert again.data.train == [str(new), *parent_config_used["data"]["train"]]
     with pytest.raises(TrainingConfigError, match="needs new training data"):
         parent_config(parent, [], replay=True)
     with pytest.raises(TrainingConfigError, match="trained kamerbrief model folder"):
@@ -287,5 +288,5 @@ def test_train_from_can_leave_out_the_parents_teacher(trained, tmp_path):
     (tmp_path / "parent").mkdir()
     (tmp_path / "parent" / "training_config.json").write_text(json.dumps(teacher_config))
     new = _write(tmp_path / "nieuw.jsonl", [TINY_RECORDS[0]])
-    assert parent_config(tmp_path / "parent", [str(new)])["distill"]["teacher"] == str(parent)
-    assert "distill" not in parent_config(tmp_path / "parent", [str(new)], distill=False)
+    assert parent_config(tmp_path / "parent", [str(new)]).distill.teacher == str(parent)
+    assert parent_config(tmp_path / "parent", [str(new)], distill=False).distill is None

@@ -89,6 +89,9 @@ def main(argv=None) -> dict:
     )
 
     from kamerbrief.data.records import find_shared_dir
+    from kamerbrief.errors import TrainingConfigError
+    from kamerbrief.pipeline.transformer import quiet_loading
+    from kamerbrief.training.config import TrainingConfig
     from kamerbrief.training.train import _expand
 
     parser = argparse.ArgumentParser(description="Fine-tune a token classifier on CoNLL-2002 Dutch and score its test split.")
@@ -97,28 +100,31 @@ def main(argv=None) -> dict:
     parser.add_argument("--base-model")
     parser.add_argument("--max-train-sentences", type=int, default=0, help="Use only the first N training sentences (smoke runs).")
     args = parser.parse_args(argv)
-    config = json.loads(Path(args.config).read_text())
-    if args.base_model:
-        config["base_model"] = args.base_model
-    hp, shared = config["training"], find_shared_dir()
-    set_seed(config.get("seed", 13))
-    if hp.get("torch_threads"):
-        torch.set_num_threads(hp["torch_threads"])
+    config = TrainingConfig.from_file(args.config, {"base_model": args.base_model})
+    hp, shared = config.training, find_shared_dir()
+    set_seed(config.seed)
+    if hp.torch_threads:
+        torch.set_num_threads(hp.torch_threads)
     started = time.time()
-    tokenizer = AutoTokenizer.from_pretrained(config["base_model"])
-    splits = {name: read_conll(_expand(path, shared)) for name, path in config["data"].items()}
+    files = {name: getattr(config.data, name) for name in ("train", "dev", "test")}
+    if any(len(specs) != 1 for specs in files.values()):
+        raise TrainingConfigError("the CoNLL script reads one file each for data.train, data.dev and data.test", args.config)
+    splits = {name: read_conll(_expand(specs[0], shared)) for name, specs in files.items()}
     if args.max_train_sentences:
         splits["train"] = splits["train"][:args.max_train_sentences]
-    data = {name: encode(sents, tokenizer, config.get("max_length", 128)) for name, sents in splits.items()}
-    model = AutoModelForTokenClassification.from_pretrained(
-        config["base_model"], num_labels=len(LABELS), id2label=dict(enumerate(LABELS)), label2id={l: i for i, l in enumerate(LABELS)})
-    if hp.get("freeze_embeddings"):
+    with quiet_loading():
+        tokenizer = AutoTokenizer.from_pretrained(config.base_model)
+        model = AutoModelForTokenClassification.from_pretrained(
+            config.base_model, num_labels=len(LABELS), id2label=dict(enumerate(LABELS)), label2id={l: i for i, l in enumerate(LABELS)})
+    data = {name: encode(sents, tokenizer, config.max_length) for name, sents in splits.items()}
+    if hp.freeze_embeddings:
         model.get_input_embeddings().weight.requires_grad_(False)
     out = Path(args.out)
     training_args = TrainingArguments(
-        output_dir=str(out / "checkpoints"), seed=config.get("seed", 13), learning_rate=hp["learning_rate"],
-        per_device_train_batch_size=hp["batch_size"], per_device_eval_batch_size=64, num_train_epochs=hp["epochs"],
-        warmup_steps=hp.get("warmup_ratio", 0.1), weight_decay=hp.get("weight_decay", 0.01), max_grad_norm=1.0,
+        output_dir=str(out / "checkpoints"), seed=config.seed, learning_rate=hp.learning_rate,
+        per_device_train_batch_size=hp.batch_size, per_device_eval_batch_size=hp.eval_batch_size, num_train_epochs=hp.epochs,
+        # transformers 5: warmup_steps below 1 is the fraction of all steps
+        warmup_steps=hp.warmup_ratio, weight_decay=hp.weight_decay, max_grad_norm=hp.max_grad_norm,
         train_sampling_strategy="group_by_length", eval_strategy="epoch", save_strategy="epoch", save_total_limit=1,
         load_best_model_at_end=True, metric_for_best_model="f1_strict", report_to=[], use_cpu=not torch.cuda.is_available(),
         logging_steps=100, save_only_model=True)
@@ -126,7 +132,7 @@ def main(argv=None) -> dict:
     trainer = Trainer(model=model, args=training_args, train_dataset=data["train"].select_columns(columns),
                       eval_dataset=data["dev"].select_columns(columns), data_collator=DataCollatorForTokenClassification(tokenizer),
                       compute_metrics=lambda p: {k: v for k, v in scores(p.predictions, p.label_ids).items() if k != "per_label"},
-                      callbacks=[EarlyStoppingCallback(early_stopping_patience=2)])
+                      callbacks=[EarlyStoppingCallback(early_stopping_patience=hp.early_stopping_patience)])
     trainer.train()
     result = {"train_seconds": round(time.time() - started, 1), "epochs_run": trainer.state.epoch}
     for name in ("dev", "test"):
@@ -135,7 +141,7 @@ def main(argv=None) -> dict:
         result[name]["sentences"] = len(splits[name])
     model.save_pretrained(out)
     tokenizer.save_pretrained(out)
-    (out / "training_config.json").write_text(json.dumps(config, indent=2) + "\n")
+    (out / "training_config.json").write_text(json.dumps(config.to_dict(), indent=2) + "\n")
     (out / "metrics.json").write_text(json.dumps(result, indent=2, default=float) + "\n")
     import shutil
     shutil.rmtree(out / "checkpoints", ignore_errors=True)

@@ -6,6 +6,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from kamerbrief.data.schema import ENTITY_LABELS
+from kamerbrief.training.config import TrainingConfig
+
 LICENCES = {
     "data/letters": "team-written letters (EUPL-1.2, this repository)",
     "data/standoff": "standoff annotations of Dutch government circulaires and policy rules (public domain text, Auteurswet art. 11; annotations EUPL-1.2)",
@@ -16,10 +19,10 @@ LICENCES = {
 }
 
 
-def _transfer_sets(config: dict) -> list[str]:
+def _transfer_sets(config: TrainingConfig) -> list[str]:
     """Card lines for the unlabeled sources of the training data (they teach only through the teacher)."""
     lines = []
-    for spec in config.get("data", {}).get("train", []):
+    for spec in config.data.train:
         if isinstance(spec, dict) and spec.get("source") == "unlabeled":
             size = f"{spec['max_paragraphs']} random paragraphs" if spec.get("max_paragraphs") else "all paragraphs"
             left_out = f"; documents of {', '.join(f'`{e}`' for e in spec['exclude'])} left out" if spec.get("exclude") else ""
@@ -41,34 +44,33 @@ def _licences(manifest: dict) -> list[str]:
     return seen
 
 
-def write_model_card(folder: str | Path, config: dict | None = None, metrics: dict | None = None) -> Path:
+def write_model_card(folder: str | Path, config: TrainingConfig | None = None, metrics: dict | None = None) -> Path:
     folder = Path(folder)
-    config = config or json.loads((folder / "training_config.json").read_text())
+    config = config or TrainingConfig.from_file(folder / "training_config.json")
     metrics = metrics or json.loads((folder / "dev_metrics.json").read_text())
     manifest = json.loads((folder / "data_manifest.json").read_text()) if (folder / "data_manifest.json").exists() else {}
     report = json.loads((folder / "test_report.json").read_text()) if (folder / "test_report.json").exists() else None
-    hp = config.get("training", {})
-    name = config.get("name", folder.name)
-    lines = [f"# {name}", "",
-             config.get("description", "A kamerbrief model for Dutch government letters."), "",
+    hp, distill, parent = config.training, config.distill, config.parent
+    lines = [f"# {config.name or folder.name}", "",
+             config.description or "A kamerbrief model for Dutch government letters.", "",
              "## Model", "",
-             f"- Base encoder: `{config.get('base_model')}` ({config.get('base_description', 'see training_config.json')}).",
-             "- Heads: BIO entity tags per piece (" + ", ".join(config.get("entity_labels", ["ORG", "PER", "LOC", "DATE", "REF", "LAW"])) + "), "
+             f"- Base encoder: `{config.base_model}` ({config.base_description or 'see training_config.json'}).",
+             "- Heads: BIO entity tags per piece (" + ", ".join(ENTITY_LABELS) + "), "
              "multi-label paragraph classes (recommendation, adoption, action, deadline) and the stance of adoption paragraphs.",
-             *([f"- Fine-tuned from its parent `{config['parent']['name']}` (`{config['parent']['path']}`): that model's "
-                f"weights and heads{' and teacher' if config.get('distill') else ''}, trained further on new data "
+             *([f"- Fine-tuned from its parent `{parent.name}` (`{parent.path}`): that model's "
+                f"weights and heads{' and teacher' if distill else ''}, trained further on new data "
                 "(`kamerbrief train --from`)."]
-               if config.get("parent") else []),
-             *([f"- Encoder layers: the bottom {config['keep_layers']} of the base's (a smaller, faster student)."]
-               if config.get("keep_layers") else []),
-             *([f"- Distilled from `{config['distill']['teacher']}` (alpha {config['distill'].get('alpha', 0.5)}, "
-                f"temperature {config['distill'].get('temperature', 2.0)}): the loss mixes the gold labels with the teacher's soft predictions."]
-               if config.get("distill", {}).get("teacher") else []),
+               if parent else []),
+             *([f"- Encoder layers: the bottom {config.keep_layers} of the base's (a smaller, faster student)."]
+               if config.keep_layers else []),
+             *([f"- Distilled from `{distill.teacher}` (alpha {distill.alpha}, temperature {distill.temperature}): "
+                "the loss mixes the gold labels with the teacher's soft predictions."]
+               if distill else []),
              *_transfer_sets(config),
-             f"- Weights stored as {config.get('export', {}).get('dtype', 'float32')}; seed {config.get('seed')}; "
-             f"max length {config.get('max_length', 256)} pieces with stride {config.get('stride', 64)}.",
-             f"- Training: lr {hp.get('learning_rate')}, batch {hp.get('batch_size')}, up to {hp.get('epochs')} epochs, "
-             f"early stopping on dev (patience {hp.get('early_stopping_patience', 2)}), bf16 autocast {bool(hp.get('bf16'))}.",
+             f"- Weights stored as {config.weights_dtype or config.export.dtype}; seed {config.seed}; "
+             f"max length {config.max_length} pieces with stride {config.stride}.",
+             f"- Training: lr {hp.learning_rate}, batch {hp.batch_size}, up to {hp.epochs} epochs, "
+             f"early stopping on dev (patience {hp.early_stopping_patience}), bf16 autocast {hp.bf16}.",
              f"- Trained in {metrics.get('train_seconds', 0) / 60:.1f} minutes on {metrics.get('train_windows', '?')} windows; "
              f"epochs run: {_fmt(metrics.get('epochs_run', '?'))}.", "",
              "## Data", ""]
@@ -105,9 +107,17 @@ def write_model_card(folder: str | Path, config: dict | None = None, metrics: di
               "- The corpus is small: per-label scores on rare labels (stance `rejected`, PER) have wide intervals.",
               "- `precision=\"int8\"` (dynamic int8 Linear layers) runs faster and scores lower; measure the cost on your "
               "letters with `kamerbrief evaluate --compare MODEL --compare MODEL@int8`.",
-              *([f"- A smaller student ({config['keep_layers']} layers) of `{config['base_model']}`: faster, and it may score lower "
-                 f"than that model; measure the difference with `kamerbrief evaluate --compare {config['base_model']} --compare THIS_MODEL`."]
-                if config.get("keep_layers") else []), ""]
+              *([f"- A smaller student ({config.keep_layers} layers) of `{config.base_model}`: faster, and it may score lower "
+                 f"than that model; measure the difference with `kamerbrief evaluate --compare {config.base_model} --compare THIS_MODEL`."]
+                if config.keep_layers else []), ""]
     path = folder / "README.md"
     path.write_text("\n".join(lines), encoding="utf-8")
     return path
+
+
+def store_test_report(folder: str | Path, report: dict) -> Path:
+    """Keep ``report`` (``kamerbrief evaluate --card``) in the model folder as test_report.json and
+    regenerate the card with it; returns the card's path."""
+    folder = Path(folder)
+    (folder / "test_report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    return write_model_card(folder)

@@ -12,101 +12,90 @@ import json
 import platform
 import shutil
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-from kamerbrief.errors import KamerbriefError
+from kamerbrief.errors import TrainingConfigError
+from kamerbrief.paths import SHARED_PREFIX, portable_path
+from kamerbrief.training.config import (
+    SAMPLING,
+    DataConfig,
+    Hyperparameters,
+    ParentInfo,
+    TrainingConfig,
+    source_reader,
+    split_by_name,
+)
+
+__all__ = ["TrainingConfigError", "load_config", "parent_config", "train", "package_model"]
 
 LABEL_NAMES = ["labels", "cats", "stance"]
-# config ``training.sampling`` -> the Trainer's own strategy ("bucketed" is ours and bypasses it)
-SAMPLING = {"bucketed": "random", "random": "random", "group_by_length": "group_by_length"}
 
 
-class TrainingConfigError(KamerbriefError):
-    code = "E400"
+def load_config(path: str | Path, overrides: dict | None = None) -> TrainingConfig:
+    """The training config file at ``path`` with ``overrides`` (dotted keys, None: keep the file's)."""
+    return TrainingConfig.from_file(path, overrides)
 
 
-def load_config(path: str | Path, overrides: dict | None = None) -> dict:
-    path = Path(path)
-    try:
-        config = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as err:
-        raise TrainingConfigError(f"cannot read training config ({err})", path) from None
-    for key, value in (overrides or {}).items():
-        if value is None:
-            continue
-        target = config
-        *parents, leaf = key.split(".")
-        for parent in parents:
-            target = target.setdefault(parent, {})
-        target[leaf] = value
-    for required in ("base_model", "data", "training"):
-        if required not in config:
-            raise TrainingConfigError(f"missing key {required!r}", path)
-    return config
-
-
-def parent_config(parent: str | Path, new_data: list[str], replay: bool = True, distill: bool = True) -> dict:
+def parent_config(parent: str | Path, new_data: list[str], replay: bool = True, distill: bool = True,
+                  overrides: dict | None = None) -> TrainingConfig:
     """The config to fine-tune a trained model further on ``new_data``: the parent's own config, starting
     from its weights, heads and thresholds (thresholds are tuned on dev again), with its teacher and
-    distillation settings. Files named *dev* among ``new_data`` join the parent's dev data; the others
-    train, with the parent's labeled training files replayed beside them (``replay``) so the model keeps
-    what it knew. The parent's unlabeled transfer sets are left out: they make a run take hours. Without
-    ``distill`` the parent's teacher is dropped too."""
+    distillation settings, for one epoch unless ``overrides`` say otherwise. ``new_data`` is sorted by
+    name (:func:`~kamerbrief.training.config.split_by_name`): files named *dev* join the parent's dev
+    data, *test* files are left out, the others train, with the parent's labeled training files
+    replayed beside them (``replay``) so the model keeps what it knew. The parent's unlabeled transfer
+    sets are left out: they make a run take hours. Without ``distill`` the parent's teacher is dropped too."""
     parent = Path(parent)
     found = [f / "training_config.json" for f in (parent, Path(resolve_base(str(parent))))]
     path = next((f for f in found if f.is_file()), None)
     if path is None:
         raise TrainingConfigError("--from needs a trained kamerbrief model folder (with training_config.json)", parent)
-    config = json.loads(path.read_text(encoding="utf-8"))
-    for key in ("environment", "weights_dtype", "keep_layers", "base_description"):
-        config.pop(key, None)  # the parent already has its layers; its environment is not this run's
-    new_train = [f for f in new_data if "dev" not in Path(f).stem]
-    new_dev = [f for f in new_data if "dev" in Path(f).stem]
-    if not new_train:
-        raise TrainingConfigError("--from needs new training data (--data files not named *dev*)")
-    replayed = [spec for spec in config["data"]["train"] if isinstance(spec, str)] if replay else []
-    # A file named again (the parent's own dev file passed with --data) is read once, not weighted twice.
-    config["data"] = {"train": list(dict.fromkeys([*new_train, *replayed])),
-                      "dev": list(dict.fromkeys([*config["data"].get("dev", []), *new_dev]))}
-    config["parent"] = {"path": str(parent), "name": config.get("name"),
-                        "dev": (json.loads((path.parent / "dev_metrics.json").read_text()).get("dev")
-                                if (path.parent / "dev_metrics.json").is_file() else None)}
-    if not distill:
-        config.pop("distill", None)  # the teacher's forward pass roughly doubles the time of a step
-    config["base_model"] = str(parent)
-    config["name"] = f"{config.get('name') or parent.name}-ft"
-    config["description"] = f"{config.get('name')}: fine-tuned from {parent.name} on {', '.join(map(str, new_train))}"
-    return config
+    config = TrainingConfig.from_file(path)
+    new = split_by_name(new_data)
+    if not new["train"]:
+        raise TrainingConfigError("--from needs new training data (--data files not named *dev* or *test*)")
+    replayed = [spec for spec in config.data.train if isinstance(spec, str)] if replay else []
+    dev_metrics = path.parent / "dev_metrics.json"
+    name = config.name or parent.name
+    config = replace(
+        # a file named again (the parent's own dev file passed with --data) is read once, not weighted twice
+        config, data=DataConfig(train=list(dict.fromkeys([*new["train"], *replayed])),
+                                dev=list(dict.fromkeys([*config.data.dev, *new["dev"]]))),
+        parent=ParentInfo(path=portable_path(parent), name=config.name or None,
+                          dev=json.loads(dev_metrics.read_text()).get("dev") if dev_metrics.is_file() else None),
+        # the parent's teacher's forward pass roughly doubles the time of a step
+        distill=config.distill if distill else None,
+        base_model=str(parent), name=f"{name}-ft",
+        description=f"{name}: fine-tuned from {parent.name} on {', '.join(map(str, new['train']))}",
+        training=replace(config.training, epochs=1),
+        # the parent already has its layers; its environment is not this run's
+        keep_layers=None, base_description="", weights_dtype=None, environment=None)
+    return config.with_overrides(overrides, path) if overrides else config
 
 
 def _expand(spec: str, shared_dir) -> Path:
-    if spec.startswith("{shared}/"):
+    if spec.startswith(SHARED_PREFIX):
         if shared_dir is None:
             raise TrainingConfigError(f"{spec} needs ../shared (or --shared / $KAMERBRIEF_SHARED)")
-        return Path(shared_dir) / spec[len("{shared}/"):]
+        return Path(shared_dir) / spec[len(SHARED_PREFIX):]
     return Path(spec)
 
 
 def load_split(specs: list, shared_dir) -> tuple[list[dict], list[Path]]:
     """Records for a split from record files (inline or standoff) and named extra sources."""
     from kamerbrief.data.records import iter_record_files, read_records
-    from kamerbrief.data.sources import conll2002_records, europeana_records, unlabeled_records
-
-    readers = {"conll2002": conll2002_records, "europeana": europeana_records, "unlabeled": unlabeled_records}
 
     records, files = [], []
     for spec in specs:
-        if isinstance(spec, dict):
+        if isinstance(spec, dict):  # checked against the reader's options when the config was read
             path = _expand(spec["path"], shared_dir)
             options = {k: v for k, v in spec.items() if k not in ("source", "path")}
-            reader = readers.get(spec.get("source"))
-            if reader is None:
-                raise TrainingConfigError(f"unknown data source {spec.get('source')!r} (known: {', '.join(readers)})")
             if "exclude" in options:
                 options["exclude"] = [_expand(e, shared_dir) for e in options["exclude"]]
-            records.extend(reader(path, **options))
+            records.extend(source_reader(spec["source"])(path, **options))
             files.append(path)
         else:
             for file in iter_record_files([_expand(spec, shared_dir)]):
@@ -123,18 +112,17 @@ def resolve_base(base: str) -> str:
     return str(inner) if inner.is_dir() else base
 
 
-def load_teacher(config: dict, tokenizer):
-    """The frozen teacher of ``config["distill"]["teacher"]`` (a trained kamerbrief model), or None.
+def load_teacher(config: TrainingConfig, tokenizer):
+    """The frozen teacher of ``config.distill.teacher`` (a trained kamerbrief model), or None.
     It must read the same pieces as the student."""
     import torch
     from transformers import AutoTokenizer
 
     from kamerbrief.training.model import KamerbriefModel
 
-    teacher_path = config.get("distill", {}).get("teacher")
-    if not teacher_path:
+    if config.distill is None:
         return None
-    teacher_path = resolve_base(teacher_path)
+    teacher_path = resolve_base(config.distill.teacher)
     try:
         teacher = KamerbriefModel.from_pretrained(teacher_path, dtype=torch.float32)
     except (OSError, ValueError) as err:
@@ -144,8 +132,9 @@ def load_teacher(config: dict, tokenizer):
     return teacher.eval().requires_grad_(False)
 
 
-def data_manifest(files: dict[str, list[Path]]) -> dict:
-    return {split: [{"path": str(f), "sha256": hashlib.sha256(Path(f).read_bytes()).hexdigest()} for f in paths]
+def data_manifest(files: dict[str, list[Path]], shared_dir=None) -> dict:
+    """Per split, every file read with its SHA-256; paths as :func:`~kamerbrief.paths.portable_path` writes them."""
+    return {split: [{"path": portable_path(f, shared_dir), "sha256": hashlib.sha256(Path(f).read_bytes()).hexdigest()} for f in paths]
             for split, paths in files.items()}
 
 
@@ -170,16 +159,15 @@ class Collator:
         return batch
 
 
-def build_datasets(config: dict, tokenizer, shared_dir):
+def build_datasets(config: TrainingConfig, tokenizer, shared_dir):
     from kamerbrief.data.convert import records_to_dataset
 
-    data = config["data"]
-    train_records, train_files = load_split(data["train"], shared_dir)
-    dev_records, dev_files = load_split(data.get("dev", []), shared_dir)
+    train_records, train_files = load_split(config.data.train, shared_dir)
+    dev_records, dev_files = load_split(config.data.dev, shared_dir)
     if not train_records:
         raise TrainingConfigError("no training records found")
     columns = ["input_ids", "attention_mask", "labels", "cats", "cats_mask", "entity_mask", "stance"]
-    kwargs = {"max_length": config.get("max_length", 256), "stride": config.get("stride", 64), "shared_dir": shared_dir}
+    kwargs = {"max_length": config.max_length, "stride": config.stride, "shared_dir": shared_dir}
     train = records_to_dataset(train_records, tokenizer, **kwargs).select_columns(columns)
     dev = records_to_dataset(dev_records, tokenizer, **kwargs).select_columns(columns) if dev_records else None
     return train, dev, {"train": train_files, "dev": dev_files}
@@ -267,7 +255,7 @@ def by_length(dataset):
     return dataset.select(np.argsort([len(ids) for ids in dataset["input_ids"]], kind="stable"))
 
 
-def make_optimizer(model, hp: dict):
+def make_optimizer(model, hp: Hyperparameters):
     """AdamW with the heads on their own (higher) learning rate: the new heads start from nothing while
     the encoder only needs nudging, and one rate for both either leaves the heads crawling or shakes the
     encoder loose. No weight decay on biases and LayerNorm weights."""
@@ -280,71 +268,76 @@ def make_optimizer(model, hp: dict):
         head = not name.startswith("encoder.")
         decay = param.ndim > 1
         groups.setdefault((head, decay), []).append(param)
-    lr, head_lr = hp.get("learning_rate", 1e-4), hp.get("head_learning_rate", hp.get("learning_rate", 1e-4))
-    return torch.optim.AdamW([{"params": params, "lr": head_lr if head else lr, "weight_decay": hp.get("weight_decay", 0.01) if decay else 0.0}
+    return torch.optim.AdamW([{"params": params, "lr": hp.head_learning_rate if head else hp.learning_rate,
+                               "weight_decay": hp.weight_decay if decay else 0.0}
                               for (head, decay), params in groups.items()])
 
 
-def train(config: dict, out_dir: str | Path, shared_dir=None, max_steps: int | None = None, progress: bool = True) -> dict:
-    """Train a model as ``config`` says and write it to ``out_dir``. Returns the dev metrics."""
+def train(config: TrainingConfig | dict, out_dir: str | Path, shared_dir=None, max_steps: int | None = None,
+          progress: bool = True) -> dict:
+    """Train a model as ``config`` says (a :class:`TrainingConfig`, or a dict checked into one) and write
+    it to ``out_dir``. Returns the dev metrics."""
     import torch
     from transformers import AutoTokenizer, EarlyStoppingCallback, TrainingArguments, set_seed
 
     from kamerbrief.data.records import find_shared_dir
     from kamerbrief.pipeline.decode import sigmoid
+    from kamerbrief.pipeline.transformer import quiet_loading
     from kamerbrief.training.metrics import best_thresholds, make_compute_metrics, paragraph_scores
     from kamerbrief.training.model import KamerbriefModel
 
+    if not isinstance(config, TrainingConfig):
+        config = TrainingConfig.from_dict(config)
     out_dir = Path(out_dir)
     shared_dir = find_shared_dir(shared_dir)
-    hp = config["training"]
-    seed = int(config.get("seed", 13))
-    set_seed(seed)
-    if hp.get("torch_threads"):
-        torch.set_num_threads(int(hp["torch_threads"]))
+    hp = config.training
+    set_seed(config.seed)
+    if hp.torch_threads:
+        torch.set_num_threads(hp.torch_threads)
     started = time.time()
 
-    base = resolve_base(config["base_model"])
-    tokenizer = AutoTokenizer.from_pretrained(base)
-    try:
-        model = KamerbriefModel.from_base(base, keep_layers=config.get("keep_layers"))
-    except ValueError as err:
-        raise TrainingConfigError(str(err)) from None
-    if hp.get("freeze_embeddings"):
+    base = resolve_base(config.base_model)
+    with quiet_loading():
+        tokenizer = AutoTokenizer.from_pretrained(base)
+        try:
+            model = KamerbriefModel.from_base(base, keep_layers=config.keep_layers)
+        except ValueError as err:
+            raise TrainingConfigError(str(err)) from None
+        teacher = load_teacher(config, tokenizer)
+    if hp.freeze_embeddings:
         model.encoder.get_input_embeddings().weight.requires_grad_(False)
-    teacher = load_teacher(config, tokenizer)
     train_set, dev_set, files = build_datasets(config, tokenizer, shared_dir)
     dev_set = by_length(dev_set) if dev_set is not None else None
-    sampling = hp.get("sampling", "bucketed")
-    if sampling not in SAMPLING:
-        raise TrainingConfigError(f"training.sampling must be one of {sorted(SAMPLING)}, not {sampling!r}")
 
     checkpoints = out_dir / "checkpoints"
     has_dev = dev_set is not None and len(dev_set) > 0
     args = TrainingArguments(
-        output_dir=str(checkpoints), seed=seed, data_seed=seed,
-        learning_rate=hp.get("learning_rate", 1e-4), per_device_train_batch_size=hp.get("batch_size", 16),
-        per_device_eval_batch_size=hp.get("eval_batch_size", 32), num_train_epochs=hp.get("epochs", 5),
-        max_steps=max_steps if max_steps else -1, warmup_steps=hp.get("warmup_ratio", 0.1),
-        weight_decay=hp.get("weight_decay", 0.01), max_grad_norm=hp.get("max_grad_norm", 1.0),
-        lr_scheduler_type=hp.get("lr_scheduler", "linear"), bf16=bool(hp.get("bf16", False)), use_cpu=not torch.cuda.is_available(),
-        train_sampling_strategy=SAMPLING[sampling],
+        output_dir=str(checkpoints), seed=config.seed, data_seed=config.seed,
+        learning_rate=hp.learning_rate, per_device_train_batch_size=hp.batch_size,
+        per_device_eval_batch_size=hp.eval_batch_size, num_train_epochs=hp.epochs,
+        max_steps=max_steps if max_steps else -1,
+        # transformers 5 has no warmup_ratio: warmup_steps below 1 is the fraction of all steps
+        # (config.check keeps warmup_ratio in [0, 1), so it is never read as a step count).
+        warmup_steps=hp.warmup_ratio,
+        weight_decay=hp.weight_decay, max_grad_norm=hp.max_grad_norm,
+        lr_scheduler_type=hp.lr_scheduler, bf16=hp.bf16, use_cpu=not torch.cuda.is_available(),
+        train_sampling_strategy=SAMPLING[hp.sampling],
         eval_strategy="epoch" if has_dev and not max_steps else "no", save_strategy="epoch" if has_dev and not max_steps else "no",
         save_total_limit=1, load_best_model_at_end=has_dev and not max_steps, metric_for_best_model="combined_f",
-        greater_is_better=True, logging_steps=hp.get("logging_steps", 50), report_to=[], label_names=LABEL_NAMES,
+        greater_is_better=True, logging_steps=hp.logging_steps, report_to=[], label_names=LABEL_NAMES,
         remove_unused_columns=False, disable_tqdm=not progress, dataloader_num_workers=0, save_only_model=True,
     )
-    callbacks = [EarlyStoppingCallback(early_stopping_patience=hp.get("early_stopping_patience", 2))] if args.load_best_model_at_end else []
-    distill = config.get("distill", {})
+    callbacks = [EarlyStoppingCallback(early_stopping_patience=hp.early_stopping_patience)] if args.load_best_model_at_end else []
     trainer = _kamerbrief_trainer()(
         model=model, args=args, train_dataset=train_set, eval_dataset=dev_set if has_dev else None,
         data_collator=Collator(tokenizer.pad_token_id), compute_metrics=make_compute_metrics(model.config),
         callbacks=callbacks, optimizers=(make_optimizer(model, hp), None),
-        sampling=sampling, bucket_batches=int(hp.get("bucket_batches", 8)),
-        teacher=teacher, distill_alpha=float(distill.get("alpha", 0.5)), temperature=float(distill.get("temperature", 2.0)))
+        sampling=hp.sampling, bucket_batches=hp.bucket_batches, teacher=teacher,
+        **({"distill_alpha": config.distill.alpha, "temperature": config.distill.temperature} if config.distill else {}))
     trainer.train()
 
     metrics: dict = {"train_seconds": round(time.time() - started, 1), "train_windows": len(train_set)}
+    dtype = config.export.dtype
     if has_dev:
         output = trainer.predict(dev_set)
         paragraph_probs = sigmoid(output.predictions[1])
@@ -353,7 +346,6 @@ def train(config: dict, out_dir: str | Path, shared_dir=None, max_steps: int | N
         metrics["dev"] = make_compute_metrics(model.config)(output)
         metrics["dev"]["paragraphs"] = paragraph_scores(paragraph_probs, gold_cats, model.config.paragraph_labels, model.config.thresholds)
         metrics["dev_windows"] = len(dev_set)
-        dtype = config.get("export", {}).get("dtype", "float32")
         if dtype != "float32":
             # The accuracy cost of storing the weights in ``dtype``: dev again with rounded weights.
             trainer.model = copy.deepcopy(model).to(getattr(torch, dtype)).float()
@@ -363,7 +355,7 @@ def train(config: dict, out_dir: str | Path, shared_dir=None, max_steps: int | N
         metrics["thresholds"] = model.config.thresholds
         metrics["epochs_run"] = trainer.state.epoch
         metrics["best_checkpoint_metric"] = trainer.state.best_metric
-    save_model(model, tokenizer, out_dir, config, seed, files, metrics, dtype=config.get("export", {}).get("dtype", "float32"))
+    save_model(model, tokenizer, out_dir, config, files, metrics, shared_dir)
     shutil.rmtree(checkpoints, ignore_errors=True)
     return metrics
 
@@ -371,14 +363,29 @@ def train(config: dict, out_dir: str | Path, shared_dir=None, max_steps: int | N
 METADATA_FILES = ("training_config.json", "data_manifest.json", "dev_metrics.json")
 
 
-def save_model(model, tokenizer, out_dir: Path, config: dict, seed: int, files: dict, metrics: dict, dtype: str = "float32") -> None:
-    """Weights (in ``dtype``) and tokenizer, with the exact config, data manifest and metrics, then
-    packaged as a spaCy pipeline folder with its model card."""
+def recorded_config(config: TrainingConfig, shared_dir=None, **records) -> TrainingConfig:
+    """``config`` as training_config.json records it: every path portable (:func:`~kamerbrief.paths.portable_path`),
+    plus ``records`` (``weights_dtype``, ``environment``)."""
+    def spec(value):
+        if isinstance(value, dict):
+            return {**value, "path": portable_path(value["path"], shared_dir),
+                    **({"exclude": [portable_path(e, shared_dir) for e in value["exclude"]]} if "exclude" in value else {})}
+        return portable_path(value, shared_dir)
+
+    data = DataConfig(**{split: [spec(s) for s in getattr(config.data, split)] for split in ("train", "dev", "test")})
+    distill = replace(config.distill, teacher=portable_path(config.distill.teacher, shared_dir)) if config.distill else None
+    return replace(config, base_model=portable_path(config.base_model, shared_dir), data=data, distill=distill, **records)
+
+
+def save_model(model, tokenizer, out_dir: Path, config: TrainingConfig, files: dict, metrics: dict, shared_dir=None) -> None:
+    """Weights (in ``config.export.dtype``) and tokenizer, with the exact config, data manifest and
+    metrics, then packaged as a spaCy pipeline folder with its model card."""
     import tempfile
 
     import torch
     import transformers
 
+    dtype = config.export.dtype
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out_dir) as staging:
         staging = Path(staging)
@@ -387,9 +394,9 @@ def save_model(model, tokenizer, out_dir: Path, config: dict, seed: int, files: 
         tokenizer.save_pretrained(staging)
         environment = {"python": platform.python_version(), "torch": torch.__version__,
                        "transformers": transformers.__version__, "threads": torch.get_num_threads()}
-        (staging / "training_config.json").write_text(json.dumps({**config, "seed": seed, "weights_dtype": dtype,
-                                                                  "environment": environment}, indent=2, ensure_ascii=False) + "\n")
-        (staging / "data_manifest.json").write_text(json.dumps(data_manifest(files), indent=2) + "\n")
+        saved = recorded_config(config, shared_dir, weights_dtype=dtype, environment=environment)
+        (staging / "training_config.json").write_text(json.dumps(saved.to_dict(), indent=2, ensure_ascii=False) + "\n")
+        (staging / "data_manifest.json").write_text(json.dumps(data_manifest(files, shared_dir), indent=2) + "\n")
         (staging / "dev_metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
         package_model(staging, out_dir)
 
@@ -401,8 +408,8 @@ def package_model(model_dir: str | Path, out_dir: str | Path) -> Path:
     from kamerbrief.training.model_card import write_model_card
 
     model_dir, out_dir = Path(model_dir), Path(out_dir)
-    config = json.loads((model_dir / "training_config.json").read_text()) if (model_dir / "training_config.json").exists() else {}
-    save_pipeline(build_pipeline(model_dir), out_dir, meta={"description": config.get("description", "kamerbrief pipeline")})
+    config = TrainingConfig.from_file(model_dir / "training_config.json")
+    save_pipeline(build_pipeline(model_dir), out_dir, meta={"description": config.description or "kamerbrief pipeline"})
     for name in METADATA_FILES:
         if (model_dir / name).exists():
             shutil.copy2(model_dir / name, out_dir / name)
