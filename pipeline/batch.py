@@ -63,6 +63,7 @@ from kamerbrief.errors import (
     OutputExistsError,
 )
 from kamerbrief.pipeline.reader.letter import Letter, Paragraph, set_offsets
+from kamerbrief.pipeline.spool import SpooledLetter, open_record
 
 __all__ = ["annotate_corpus", "check_output", "check_model", "load_checked", "iter_inputs", "html_name",
            "OutputExistsError", "FORMATS", "FAULT_POINTS"]
@@ -438,24 +439,35 @@ class Output:
         os.replace(tmp, final)
         fault("after-rename")
 
-    def _append(self, path: Path, lines: list[str]) -> None:
+    def _append(self, path: Path, lines: list) -> None:
+        """Append ``lines``: each a ``str``, or ``(size, byte pieces)`` for a line written piece by piece
+        (a spooled letter's ledger line). The fault hook sits halfway through the bytes."""
+        lines = [line if isinstance(line, tuple) else _line_bytes(line) for line in lines]
         if not lines:
             return
-        data = "".join(lines).encode("utf-8")
-        half = len(data) // 2
+        half, written, armed = sum(size for size, _ in lines) // 2, 0, True
         with open(path, "ab") as handle:
-            handle.write(data[:half])
-            handle.flush()
-            fault("mid-ledger" if path == self.ledger else "mid-errors")
-            handle.write(data[half:])
+            for _, pieces in lines:
+                for piece in pieces:
+                    if armed and written + len(piece) >= half:
+                        handle.write(piece[:half - written])
+                        handle.flush()
+                        fault("mid-ledger" if path == self.ledger else "mid-errors")
+                        handle.write(piece[half - written:])
+                        armed = False
+                    else:
+                        handle.write(piece)
+                    written += len(piece)
             handle.flush()
             os.fsync(handle.fileno())
 
     def write_group(self, results: list[tuple[Item, dict, list]], failures: list[Item]) -> None:
         """Commit one group: its outputs, its failures, its ledger lines. On OSError the group is rolled back
-        and OutputError (E603) raised."""
+        and OutputError (E603) raised. A result's record is a dict or a :class:`SpooledLetter` (read back
+        paragraph by paragraph, so a long letter is never whole in memory)."""
         if not results and not failures:
             return
+        results = [(item, open_record(record), docs) for item, record, docs in results]
         part = self.next_part if results else None
         files: list[tuple[Path, object]] = []
         if results and "parquet" in self.formats:
@@ -463,11 +475,9 @@ class Output:
         if results and "docbin" in self.formats:
             files.append((self.dir / PART_FOLDERS["docbin"] / f"part-{part:05d}.spacy", lambda tmp: _write_docbin(tmp, results)))
         if self.html:
-            from kamerbrief.pipeline.render import letter_html
-
             for item, record, _ in results:
-                files.append((self.dir / "html" / html_name(record["id"], item.key),
-                              lambda tmp, record=record: tmp.write_text(letter_html(record), encoding="utf-8")))
+                files.append((self.dir / "html" / html_name(record.skeleton["id"], item.key),
+                              lambda tmp, record=record: _write_pieces(tmp, record.html_parts())))
         try:
             journal = {"part": part, "ledger_size": _size(self.ledger), "errors_size": _size(self.errors),
                        "files": [path.relative_to(self.dir).as_posix() for path, _ in files]}
@@ -483,8 +493,7 @@ class Output:
                 _fsync_dir(folder)
             fault("before-ledger")
             self._append(self.errors, [_error_line(item) for item in failures])
-            self._append(self.ledger, [json.dumps({"input": item.key, **record}, ensure_ascii=False) + "\n"
-                                       for item, record, _ in results])
+            self._append(self.ledger, [record.ledger_line({"input": item.key}) for item, record, _ in results])
             fault("after-ledger")
             self.journal.unlink()
             _fsync_dir(self.dir)
@@ -521,6 +530,17 @@ class UnwritableGroup(Exception):
     """A group's outputs could not be made for a reason other than the disk (rolled back; see ``flush``)."""
 
 
+def _line_bytes(line: str) -> tuple[int, list[bytes]]:
+    data = line.encode("utf-8")
+    return len(data), [data]
+
+
+def _write_pieces(path: Path, pieces) -> None:
+    with open(path, "w", encoding="utf-8") as handle:
+        for piece in pieces:
+            handle.write(piece)
+
+
 def _error_line(item: Item) -> str:
     return json.dumps({"input": item.key, "file": item.file, "code": item.code, "error": item.error}, ensure_ascii=False) + "\n"
 
@@ -538,9 +558,10 @@ def _parquet_schema():
 
 
 def _parquet_rows(results) -> Iterator[dict]:
-    for item, record, _ in results:
+    for item, letter, _ in results:
+        record = letter.skeleton
         date = record["meta"].get("date")
-        for index, p in enumerate(record["paragraphs"]):
+        for index, p in enumerate(letter.paragraphs()):
             due = (p.get("deadline") or {}).get("due") or {}
             yield {"input": item.key, "letter_id": str(record["id"]), "letter_date": None if date is None else str(date),
                    "paragraph": index, "kind": p["kind"], "text": p["text"], "labels": p["labels"],
@@ -573,7 +594,11 @@ def _write_docbin(path: Path, results) -> None:
     from spacy.tokens import DocBin
 
     docbin = DocBin(store_user_data=True)
-    for item, record, docs in results:
+    for item, letter, docs in results:
+        if isinstance(docs, DocBin):  # a spooled letter's: filled as its paragraphs came back
+            docbin.merge(docs)
+            continue
+        record = letter.skeleton
         for index, doc in enumerate(docs):
             doc.user_data["input"], doc.user_data["letter_id"], doc.user_data["paragraph"] = item.key, record["id"], index
             docbin.add(doc)
@@ -605,12 +630,18 @@ def annotate_corpus(paths, out_dir, nlp, formats=("jsonl",), html: bool = False,
     started = time.perf_counter()
     bar = tqdm(desc="annotating", unit=" letters", disable=not progress)
 
+    def sinks(group: list[Item]):
+        """Each letter's paragraphs go to a spool in the output folder as they come back (pipeline/spool.py)."""
+        keys = {id(item.letter): item.key for item in group}
+        return lambda letter, keep: SpooledLetter(letter, keep, out_dir, keys[id(letter)])
+
     def annotate(group: list[Item]) -> tuple[list, list[Item]]:
         """Annotate a group together; if that fails, the letters it had not finished one by one."""
         results: list = []
         try:
             for (_, record, docs), item in zip(annotate_letters([i.letter for i in group], nlp, batch_size, n_process,
-                                                                keep_docs=keep_docs, progress=progress), group, strict=False):
+                                                                keep_docs=keep_docs, progress=progress, sink=sinks(group)),
+                                               group, strict=False):
                 results.append((item, record, docs))
             return results, []
         except Exception:
@@ -618,7 +649,8 @@ def annotate_corpus(paths, out_dir, nlp, formats=("jsonl",), html: bool = False,
         failures = []
         for item in group[len(results):]:
             try:
-                (_, record, docs), = annotate_letters([item.letter], nlp, batch_size, 1, keep_docs=keep_docs, progress=progress)
+                (_, record, docs), = annotate_letters([item.letter], nlp, batch_size, 1, keep_docs=keep_docs, progress=progress,
+                                                      sink=sinks([item]))
                 results.append((item, record, docs))
             except Exception as err:
                 error = AnnotationError(f"annotation failed: {type(err).__name__}: {err}", item.file)
@@ -630,6 +662,13 @@ def annotate_corpus(paths, out_dir, nlp, formats=("jsonl",), html: bool = False,
 
     def flush(group: list[Item]) -> None:
         results, failures = annotate(group)
+        try:
+            write(results, failures)
+        finally:
+            for _, record, _ in results:
+                open_record(record).close()
+
+    def write(results: list, failures: list[Item]) -> None:
         try:
             output.write_group(results, failures)
         except UnwritableGroup:  # one letter's outputs cannot be made (not the disk): write the letters one by one
@@ -647,12 +686,12 @@ def annotate_corpus(paths, out_dir, nlp, formats=("jsonl",), html: bool = False,
             results = written
         for _, record, _ in results:
             counts["letters"] += 1
-            counts["paragraphs"] += len(record["paragraphs"])
-            counts["words"] += sum(len(p["text"].split()) for p in record["paragraphs"])
+            counts["paragraphs"] += open_record(record).n_paragraphs
+            counts["words"] += open_record(record).words
         for item in failures:
             counts["failed"] += 1
             counts["codes"][item.code] += 1
-        bar.update(len(group))
+        bar.update(len(results) + len(failures))
         elapsed = max(time.perf_counter() - started, 1e-9)
         bar.set_postfix({"words/s": f"{counts['words'] / elapsed:,.0f}", "failed": counts["failed"]})
 

@@ -24,9 +24,12 @@ DEADLINE_SIGNAL = re.compile(r"\b(uiterlijk|voor|vóór|binnen|tot|uiterst|deadl
 CONTEXT_CHARS = 40
 
 
-def preceding(span: Span) -> str:
-    """The paragraph text just before a span: where its signal word ("voor", "binnen") stands."""
-    return span.doc.text[max(0, span.start_char - CONTEXT_CHARS):span.start_char]
+def preceding(span: Span, text: str | None = None) -> str:
+    """The paragraph text just before a span: where its signal word ("voor", "binnen") stands. Pass
+    ``text`` (``doc.text``) when calling this for many spans: spaCy joins every token to make ``doc.text``,
+    so reading it per span made the component quadratic in DATE-dense Docs."""
+    text = span.doc.text if text is None else text
+    return text[max(0, span.start_char - CONTEXT_CHARS):span.start_char]
 
 
 class DeadlineResolver:
@@ -37,20 +40,23 @@ class DeadlineResolver:
     def __call__(self, doc: Doc) -> Doc:
         letter_date = doc._.letter_date or self.default_letter_date
         dates = [e for e in doc.ents if e.label_ == "DATE"]
+        text = doc.text if dates else ""
         for span in dates:
             span._.date_range = normalise_in_context(
-                span.text, preceding_text=preceding(span),
-                following_text=doc.text[span.end_char:span.end_char + CONTEXT_CHARS], letter_date=letter_date)
+                span.text, preceding_text=preceding(span, text),
+                following_text=text[span.end_char:span.end_char + CONTEXT_CHARS], letter_date=letter_date)
         labels = doc._.labels or []
-        span = self.pick_deadline(doc, dates, letter_date) if "deadline" in labels else None
+        span = self.pick_deadline(doc, dates, letter_date, text) if "deadline" in labels else None
         doc._.deadline_chars = (span.start_char, span.end_char) if span is not None else None
-        doc._.deadline_due = due_period(span.text, span._.date_range, preceding(span), letter_date) if span is not None else None
+        doc._.deadline_due = due_period(span.text, span._.date_range, preceding(span, text), letter_date) if span is not None else None
         return doc
 
     @staticmethod
-    def pick_deadline(doc: Doc, dates: list[Span], letter_date: str | None) -> Span | None:
+    def pick_deadline(doc: Doc, dates: list[Span], letter_date: str | None, text: str | None = None) -> Span | None:
+        text = doc.text if text is None else text
+
         def score(span: Span) -> tuple:
-            before = doc.text[max(0, span.start_char - 20):span.start_char]
+            before = text[max(0, span.start_char - 20):span.start_char]
             has_range = span._.date_range is not None
             future = has_range and (letter_date is None or span._.date_range[1] >= letter_date)
             return (bool(DEADLINE_SIGNAL.search(before)), has_range, future, -span.start)

@@ -49,32 +49,61 @@ def paragraph_record(doc: Doc, kind: str) -> dict:
     return record
 
 
+class Linker:
+    """Builds the links paragraph by paragraph, per the section rule above. At most one section is open at
+    a time, so only it and the links found are kept, never the letter's paragraphs: a letter streams."""
+
+    def __init__(self):
+        self.links: list[dict] = []
+        self.count = 0  # paragraphs seen
+        self.in_heading_section = False
+        self._open: dict | None = None  # the open section: its recommendation, last paragraph, position, ...
+
+    def add(self, paragraph: dict) -> None:
+        """The next paragraph of the letter (its ``kind``, ``labels``, ``stance`` and ``deadline``)."""
+        i, kind, labels = self.count, paragraph["kind"], paragraph["labels"]
+        self.count += 1
+        boundary = kind == "heading" or kind in OUTSIDE_SCOPE
+        if self._open is not None:
+            if boundary or ("recommendation" in labels and not self._open["heading"]):
+                self._close()
+            else:
+                self._extend(i, paragraph)
+        if boundary:
+            self.in_heading_section = kind == "heading" and "recommendation" in labels
+        if "recommendation" in labels and kind not in OUTSIDE_SCOPE and not (self.in_heading_section and kind != "heading"):
+            self._open = {"recommendation": i, "heading": kind == "heading", "last": i, "position": None,
+                          "actions": [], "deadlines": []}
+            self._extend(i, paragraph)
+
+    def _extend(self, i: int, paragraph: dict) -> None:
+        section, labels = self._open, paragraph["labels"]
+        section["last"] = i
+        if section["position"] is None and "adoption" in labels:
+            section["position"] = {"paragraph": i, "stance": paragraph.get("stance")}
+        if "action" in labels:
+            section["actions"].append(i)
+        if "deadline" in labels and paragraph.get("deadline"):
+            section["deadlines"].append({"paragraph": i, **paragraph["deadline"]})
+
+    def _close(self) -> None:
+        section, self._open = self._open, None
+        self.links.append({"recommendation": section["recommendation"], "scope": [section["recommendation"], section["last"]],
+                           "position": section["position"], "actions": section["actions"], "deadlines": section["deadlines"]})
+
+    def finish(self) -> list[dict]:
+        """The links, once the letter's last paragraph has been added."""
+        if self._open is not None:
+            self._close()
+        return self.links
+
+
 def link_recommendations(paragraphs: list[dict]) -> list[dict]:
     """recommendation -> cabinet position -> actions -> deadlines, per the section rule above."""
-    links = []
-    in_heading_section = False
-    for i, paragraph in enumerate(paragraphs):
-        if paragraph["kind"] == "heading" or paragraph["kind"] in OUTSIDE_SCOPE:
-            in_heading_section = paragraph["kind"] == "heading" and "recommendation" in paragraph["labels"]
-        if "recommendation" not in paragraph["labels"] or paragraph["kind"] in OUTSIDE_SCOPE \
-                or (in_heading_section and paragraph["kind"] != "heading"):
-            continue
-        scope = [i]
-        for j in range(i + 1, len(paragraphs)):
-            other = paragraphs[j]
-            if other["kind"] == "heading" or other["kind"] in OUTSIDE_SCOPE:
-                break
-            if "recommendation" in other["labels"] and paragraph["kind"] != "heading":
-                break
-            scope.append(j)
-        position = next((j for j in scope if "adoption" in paragraphs[j]["labels"]), None)
-        actions = [j for j in scope if "action" in paragraphs[j]["labels"]]
-        deadlines = [{"paragraph": j, **paragraphs[j]["deadline"]} for j in scope
-                     if "deadline" in paragraphs[j]["labels"] and paragraphs[j].get("deadline")]
-        links.append({"recommendation": i, "scope": [scope[0], scope[-1]],
-                      "position": None if position is None else {"paragraph": position, "stance": paragraphs[position].get("stance")},
-                      "actions": actions, "deadlines": deadlines})
-    return links
+    linker = Linker()
+    for paragraph in paragraphs:
+        linker.add(paragraph)
+    return linker.finish()
 
 
 # Paragraphs longer than this are annotated in pieces cut at sentence or whitespace boundaries and
@@ -136,46 +165,83 @@ def _merge_docs(docs: list[Doc], scores: dict) -> Doc:
     return doc
 
 
-class _LetterResult:
-    """What has come back from the pipeline for one letter so far: per paragraph, its pieces."""
+class RecordSink:
+    """Where :func:`annotate_letters` puts a letter's paragraphs as they are done: this one keeps them in
+    memory and gives the record as a dict (and the paragraph Docs with ``keep_docs``). A sink has
+    ``keep_docs``, ``add(paragraph record, Doc or None)`` and ``finish(skeleton) -> (record, docs)``,
+    where the skeleton is the letter's record with no paragraphs (``pipeline/batch.py`` spools them)."""
 
-    def __init__(self, letter: Letter, keep_docs: bool, progress: bool):
-        self.letter, self.keep_docs = letter, keep_docs
-        self.pieces: list[list[tuple[int, dict]]] = [[] for _ in letter.paragraphs]
-        self.docs: list[list[Doc]] = [[] for _ in letter.paragraphs]
+    def __init__(self, letter: Letter, keep_docs: bool = True):
+        self.keep_docs = keep_docs
+        self.paragraphs: list[dict] = []
+        self.docs: list[Doc] = []
+
+    def add(self, paragraph: dict, doc: Doc | None) -> None:
+        self.paragraphs.append(paragraph)
+        if doc is not None:
+            self.docs.append(doc)
+
+    def finish(self, skeleton: dict) -> tuple[dict, list[Doc]]:
+        return {**skeleton, "paragraphs": self.paragraphs}, self.docs
+
+
+class _LetterResult:
+    """A letter coming back from the pipeline: the pieces of its current paragraph; each paragraph, once
+    complete, goes to the sink and the linker and is not kept here."""
+
+    def __init__(self, letter: Letter, sink, progress: bool):
+        self.letter, self.sink, self.linker = letter, sink, Linker()
+        self.index: int | None = None
+        self.pieces: list[tuple[int, dict]] = []
+        self.docs: list[Doc] = []
         big = progress and sum(len(p.text) for p in letter.paragraphs) > BIG_LETTER_CHARS
         self.bar = tqdm(total=len(letter.paragraphs), desc=f"  {letter.id}"[:60], unit=" paragraphs", leave=False) if big else None
 
     def add(self, doc: Doc, index: int, start: int) -> None:
-        self.pieces[index].append((start, paragraph_record(doc, self.letter.paragraphs[index].kind)))
-        if self.keep_docs:
-            self.docs[index].append(doc)
-        if self.bar is not None and start == 0:
+        if index != self.index:  # the pieces of a paragraph come back one after another, in order
+            self._complete()
+            self.index = index
+        self.pieces.append((start, paragraph_record(doc, self.letter.paragraphs[index].kind)))
+        if self.sink.keep_docs:
+            self.docs.append(doc)
+
+    def _complete(self) -> None:
+        if self.index is None:
+            return
+        paragraph = self.letter.paragraphs[self.index]
+        record = merge_pieces(self.pieces, paragraph.text, paragraph.kind)
+        self.linker.add(record)
+        self.sink.add(record, _merge_docs(self.docs, record["scores"]) if self.docs else None)
+        self.pieces, self.docs = [], []
+        if self.bar is not None:
             self.bar.update(1)
 
     def finish(self) -> tuple[Letter, dict, list[Doc]]:
+        self._complete()
         if self.bar is not None:
             self.bar.close()
-        paragraphs = [merge_pieces(pieces, p.text, p.kind) for pieces, p in zip(self.pieces, self.letter.paragraphs, strict=True)]
-        docs = [_merge_docs(d, r["scores"]) for d, r in zip(self.docs, paragraphs, strict=True)] if self.keep_docs else []
-        return self.letter, _record(self.letter, paragraphs), docs
+        return (self.letter, *self.sink.finish(_record(self.letter, [], self.linker.finish())))
 
 
 def annotate_letters(letters: Iterable[Letter], nlp, batch_size: int = 64, n_process: int = 1, keep_docs: bool = True,
-                     progress: bool = False, max_piece_chars: int = MAX_PIECE_CHARS) -> Iterator[tuple[Letter, dict, list[Doc]]]:
+                     progress: bool = False, max_piece_chars: int = MAX_PIECE_CHARS,
+                     sink=RecordSink) -> Iterator[tuple[Letter, dict, list[Doc]]]:
     """``(letter, annotated record, paragraph Docs)`` for each letter, in input order.
 
     The paragraphs of all letters go through ``nlp.pipe`` as one lazy stream, so paragraphs of several
     letters share batches while memory stays bounded by the batch: a letter's Docs are made as the
     pipeline asks for them, and turned into records as they come back (the Docs are kept only with
     ``keep_docs``, for DocBin output). Paragraphs over ``max_piece_chars`` are annotated in pieces (see
-    :func:`piece_starts`) and merged back. ``progress`` shows a bar over the paragraphs of big letters."""
+    :func:`piece_starts`) and merged back. ``progress`` shows a bar over the paragraphs of big letters.
+    Each paragraph goes to ``sink(letter, keep_docs)`` (:class:`RecordSink`) as soon as it is complete and
+    the linking keeps one section, so a long letter need not be held in memory: ``pipeline/batch.py``
+    spools its paragraphs to disk."""
     limit = max(1, min(max_piece_chars, nlp.max_length))
     pending: dict[int, _LetterResult] = {}
 
     def stream():
         for position, letter in enumerate(letters):
-            pending[position] = _LetterResult(letter, keep_docs, progress)
+            pending[position] = _LetterResult(letter, sink(letter, keep_docs), progress)
             for index, paragraph in enumerate(letter.paragraphs):
                 text = paragraph.text
                 starts = piece_starts(text, limit)
@@ -196,9 +262,9 @@ def annotate_letters(letters: Iterable[Letter], nlp, batch_size: int = 64, n_pro
         done += 1
 
 
-def _record(letter: Letter, paragraphs: list[dict]) -> dict:
+def _record(letter: Letter, paragraphs: list[dict], links: list[dict] | None = None) -> dict:
     return {"id": letter.id, "source": letter.path or "", "meta": dict(letter.meta), "paragraphs": paragraphs,
-            "links": link_recommendations(paragraphs)}
+            "links": link_recommendations(paragraphs) if links is None else links}
 
 
 def letter_record(letter: Letter, docs: list[Doc]) -> dict:

@@ -4,10 +4,12 @@ recommendation links at the top."""
 from __future__ import annotations
 
 import html
+from collections.abc import Iterable, Iterator
 
 from spacy import displacy
 
 LABEL_COLOURS = {"recommendation": "#e8590c", "adoption": "#2b8a3e", "action": "#1971c2", "deadline": "#ae3ec9"}
+LINK_TEXT_CHARS = 160  # how much of a recommendation the links table shows
 ENTITY_COLOURS = {"ORG": "#ffd8a8", "PER": "#ffc9c9", "LOC": "#b2f2bb", "DATE": "#d0bfff", "REF": "#a5d8ff", "LAW": "#fcc2d7"}
 STYLE = """
 body { font-family: Georgia, serif; max-width: 60em; margin: 2em auto; line-height: 1.5; color: #222; }
@@ -63,7 +65,7 @@ def links_html(record: dict) -> str:
         deadlines = "<br>".join(
             f'<a href="#p{d["paragraph"]}">¶{d["paragraph"]}</a> “{html.escape(d["text"])}”'
             + (f' (due {d["due"]["start"]} – {d["due"]["end"]})' if d.get("due") else "") for d in link["deadlines"]) or "—"
-        rows.append(f'<tr><td><a href="#p{link["recommendation"]}">¶{link["recommendation"]}</a> {html.escape(rec[:160])}</td>'
+        rows.append(f'<tr><td><a href="#p{link["recommendation"]}">¶{link["recommendation"]}</a> {html.escape(rec[:LINK_TEXT_CHARS])}</td>'
                     f"<td>{position}</td><td>{actions}</td><td>{deadlines}</td></tr>")
     return ('<table class="links"><tr><th>recommendation</th><th>cabinet position</th><th>actions</th><th>deadlines</th></tr>'
             + "".join(rows) + "</table>")
@@ -71,11 +73,20 @@ def links_html(record: dict) -> str:
 
 def letter_html(record: dict) -> str:
     """A standalone HTML page for one annotated letter record."""
+    return "".join(letter_html_parts(record, record["paragraphs"]))
+
+
+def letter_html_parts(record: dict, paragraphs: Iterable[dict]) -> Iterator[str]:
+    """:func:`letter_html` in pieces, for letters too long to hold: ``record`` gives the id, meta and
+    links (its ``paragraphs`` need hold only the links' recommendations, by index), ``paragraphs``
+    every paragraph in order."""
     meta = record.get("meta", {})
     title = html.escape(meta.get("title") or record.get("id", "letter"))
     legend = "".join(f'<span style="background:{c}">{l}</span>' for l, c in LABEL_COLOURS.items())
     facts = " · ".join(html.escape(f"{k}: {meta[k]}") for k in ("date", "sender", "dossier", "number") if meta.get(k))
-    body = "".join(paragraph_html(i, p) for i, p in enumerate(record["paragraphs"]))
-    return (f"<!DOCTYPE html><html lang=\"nl\"><head><meta charset=\"utf-8\"><title>{title}</title><style>{STYLE}</style></head>"
-            f"<body><h1>{title}</h1><p>{facts}</p><p class=\"legend\">{legend}</p><h2>Recommendations</h2>{links_html(record)}"
-            f"<h2>Letter</h2>{body}</body></html>")
+    yield (f"<!DOCTYPE html><html lang=\"nl\"><head><meta charset=\"utf-8\"><title>{title}</title><style>{STYLE}</style></head>"
+           f"<body><h1>{title}</h1><p>{facts}</p><p class=\"legend\">{legend}</p><h2>Recommendations</h2>{links_html(record)}"
+           f"<h2>Letter</h2>")
+    for i, p in enumerate(paragraphs):
+        yield paragraph_html(i, p)
+    yield "</body></html>"
