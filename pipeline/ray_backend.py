@@ -19,6 +19,7 @@ Two ways in:
 from __future__ import annotations
 
 import json
+import os
 import pickle
 from collections.abc import Iterator
 
@@ -103,7 +104,9 @@ def _without_nulls(row: dict) -> dict:
 
 
 def _map_args(actors: int, threads: int, model, batch_size: int, config: dict, keep_docs: bool = False) -> dict:
-    return {"fn_constructor_kwargs": {"model": None if model is None else str(model), "threads": threads,
+    # The actors see this process's KAMERBRIEF_* settings (model, precision, fault injection), wherever they run.
+    env = {name: value for name, value in os.environ.items() if name.startswith("KAMERBRIEF_")}
+    return {"runtime_env": {"env_vars": env},"fn_constructor_kwargs": {"model": None if model is None else str(model), "threads": threads,
                                       "batch_size": batch_size, "keep_docs": keep_docs, **config},
             "concurrency": actors, "num_cpus": threads, "max_restarts": -1, "max_task_retries": TASK_RETRIES}
 
