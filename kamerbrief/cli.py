@@ -482,13 +482,16 @@ def benchmark(
     max_words: int = typer.Option(20000, help="Take letters from the start of the corpus until this many words."),
     runs: int = typer.Option(3, help="Timed runs per pipeline; the median is reported."),
     batch_size: int = typer.Option(64, help="Paragraphs per model batch."),
-    threads: int = typer.Option(0, help="torch threads (0: torch's default, all cores)."),
-    precision: list[str] = typer.Option(["fp32"], help="Precisions to time: fp32, bf16, int8 (repeat to compare)."),
+    threads: int = typer.Option(0, help="torch threads per process (0: all cores, divided by --workers)."),
+    precision: list[str] = typer.Option(["auto"], help="Precisions to time: auto (bf16 where the CPU has native bf16, else fp32), fp32, bf16, int8 (repeat to compare)."),
+    workers: list[int] = typer.Option([1], help="Worker processes to time (as annotate --workers; repeat to compare: --workers 1 --workers 2)."),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar per timed pipeline."),
     compare: bool = typer.Option(True, "--compare/--no-compare", help="Also time the pipeline around a BERT-base-sized encoder."),
     json_out: Path | None = typer.Option(None, "--json", help="Also write the figures as JSON."),
 ) -> None:
     """Words per second of the whole pipeline (median of several runs), side by side with the same
-    pipeline around a BERT-base-sized encoder (12 x 768, random weights)."""
+    pipeline around a BERT-base-sized encoder (12 x 768, random weights). Records the precision each
+    pipeline ran at, the CPU (flags, cores, the ISA torch used) and the load average."""
     from kamerbrief.data.records import find_shared_dir
     from kamerbrief.evaluation.benchmark import format_benchmark, run_benchmark
 
@@ -499,7 +502,7 @@ def benchmark(
         corpus = shared / "corpora" / "circulaires.jsonl.gz"
     try:
         results = run_benchmark(corpus, tuple(model) or (None,), max_words=max_words, runs=runs, batch_size=batch_size, threads=threads,
-                                precisions=tuple(precision), compare_bert_base=compare)
+                                precisions=tuple(precision), compare_bert_base=compare, workers=tuple(workers), progress=progress)
     except KamerbriefError as err:
         _fail(f"error: {err}")
     typer.echo(format_benchmark(results))
