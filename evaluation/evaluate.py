@@ -126,7 +126,7 @@ def evaluate(nlp, records: list[dict], n_bootstrap: int = 1000, seed: int = 0, b
         sub["deadlines"]["normaliser_on_gold_spans"] = normaliser_on_gold_spans([r for r in records if source_kind(r)[0] == kind])
     tagger = nlp.get_pipe("kamerbrief_transformer")
     report["model"] = {"path": tagger.model_path, "thresholds": tagger.hf_model.config.thresholds,
-                       "pipeline": nlp.pipe_names, "precision": tagger.precision}
+                       "pipeline": nlp.pipe_names, "precision": tagger.precision_used, "precision_setting": tagger.precision}
     return report, items, docs
 
 

@@ -402,7 +402,7 @@ def evaluate(
     n_bootstrap: int = typer.Option(1000, help="Bootstrap resamples (by letter)."),
     seed: int = typer.Option(0, help="Bootstrap seed."),
     batch_size: int = typer.Option(64, help="Paragraphs per model batch."),
-    precision: str = typer.Option("fp32", help="fp32, bf16, int8 or auto. With --compare, a model may name its own: --compare M --compare M@int8 measures what int8 costs."),
+    precision: str = typer.Option("auto", envvar="KAMERBRIEF_PRECISION", help="auto (bf16 where the CPU has native bf16, else fp32; the report records which), fp32, bf16 or int8. With --compare, a model may name its own: --compare M --compare M@bf16 measures what bf16 costs."),
     shared: Path | None = typer.Option(None, help="The shared/ folder that standoff records point into."),
     skip_invalid: bool = typer.Option(False, "--skip-invalid", help="Leave out gold records that `data validate` rejects (counted in the report) instead of stopping."),
 ) -> None:
