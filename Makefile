@@ -19,7 +19,7 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/python -m pip install -q --upgrade pip
 	# torch first, pinned: the CPU build on disk; anything later that needs torch finds it installed.
 	$(BIN)/python -m pip install -q torch==2.13.0
-	$(BIN)/python -m pip install -q -e ".[test,base,label-studio]"
+	$(BIN)/python -m pip install -q -e ".[test,base,label-studio,ray]"
 	touch $@
 
 demo: $(BIN)/.installed

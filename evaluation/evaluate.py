@@ -89,7 +89,8 @@ def model_fields(nlp) -> dict:
 
     tagger = nlp.get_pipe("kamerbrief_transformer")
     return {"name": nlp.meta.get("name"), "version": nlp.meta.get("version"), "path": portable_path(tagger.model_path),
-            "thresholds": tagger.hf_model.config.thresholds, "pipeline": nlp.pipe_names, "precision": tagger.precision}
+            "thresholds": tagger.hf_model.config.thresholds, "pipeline": nlp.pipe_names,
+            "precision": tagger.precision_used, "precision_setting": tagger.precision}
 
 
 def predict_gold(nlp, records: list[dict], batch_size: int = 64, progress: bool = True) -> tuple[list[ScoredParagraph], list]:

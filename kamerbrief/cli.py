@@ -345,9 +345,12 @@ def annotate(
     resume: bool = typer.Option(False, help="Go on with a run in the same output folder: letters already done are skipped, failed ones are retried, whatever a kill left half-written is rolled back."),
     batch_size: int = typer.Option(64, help="Paragraphs per model batch."),
     group_size: int = typer.Option(16, min=1, help="Letters per output group: a group's outputs are committed together, so a kill loses at most the group in flight."),
-    n_process: int = typer.Option(1, help="Worker processes (each loads the model; torch threads are split between them)."),
-    threads: int = typer.Option(0, help="torch threads per process (0: all cores / n-process)."),
-    precision: str = typer.Option("fp32", help="fp32, bf16 (CPUs with AMX/AVX512-BF16), int8 (dynamic, faster, less accurate) or auto."),
+    workers: int = typer.Option(1, min=1, help="Worker processes on this machine, each with its own model and torch threads; this process writes the outputs (same files, same resume)."),
+    backend: str = typer.Option("local", help="local (this machine: one process, or --workers) or ray (a Ray cluster: pip install 'kamerbrief[ray]')."),
+    address: str | None = typer.Option(None, help="--backend ray: the cluster to join (auto: the one `ray start` made on this machine; ray://host:10001: a remote one). Default: a local Ray on this machine."),
+    actors: int = typer.Option(0, help="--backend ray: pipeline actors (0: the cluster's CPUs divided by --threads)."),
+    threads: int = typer.Option(0, help="torch threads per process or actor (0: all cores, divided by --workers; 1 per Ray actor)."),
+    precision: str = typer.Option("auto", envvar="KAMERBRIEF_PRECISION", help="auto (bf16 where the CPU has native bf16, AVX512-BF16/AMX, else fp32), fp32, bf16, or int8 (dynamic, faster, less accurate)."),
     max_mb: float = typer.Option(50.0, "--max-mb", help="Refuse letter files larger than this many megabytes."),
 ) -> None:
     """Annotate letters in batch: paragraph labels, stance, entities, deadline ranges and
@@ -360,15 +363,16 @@ def annotate(
     Exit status: 0 every letter annotated; 1 some letters failed (see errors.jsonl); 2 usage, model or
     output error (the model is checked on a tiny text and the output folder for writing before any letter).
     """
-    import os
-
-    from kamerbrief.pipeline.batch import FORMATS, annotate_corpus, check_output, load_checked
+    from kamerbrief.pipeline.batch import FORMATS, LocalEngine, annotate_corpus, check_output, load_checked
+    from kamerbrief.pipeline.transformer import PRECISIONS
 
     unknown = [f for f in fmt if f not in FORMATS]
     if unknown:
         _fail(f"unknown --format {', '.join(unknown)} (choose from {', '.join(FORMATS)})", 2)
-    if threads == 0:
-        threads = max(1, (os.cpu_count() or 1) // max(n_process, 1))
+    if precision not in PRECISIONS:
+        _fail(f"unknown --precision {precision!r} (choose from {', '.join(PRECISIONS)})", 2)
+    if backend not in ("local", "ray"):
+        _fail(f"unknown --backend {backend!r} (choose from local, ray)", 2)
     try:
         check_output(out, resume)
         if html is None:
@@ -380,10 +384,23 @@ def annotate(
             except OSError:
                 files = []
             html = len(files) <= 50 and not any(f.name.endswith(JSONL_SUFFIXES) for f in files)
-        nlp = load_checked(model, batch_size=batch_size, threads=threads, precision=precision)
-        counts = annotate_corpus(paths, out, nlp, formats=tuple(dict.fromkeys(["jsonl", *fmt])), html=html, resume=resume,
-                                 batch_size=batch_size, n_process=n_process, letters_per_group=group_size,
-                                 max_bytes=int(max_mb * 1024 * 1024))
+        if backend == "ray":
+            from kamerbrief.pipeline.ray_backend import RayEngine
+
+            engine = RayEngine(model, address=address, actors=actors, threads=threads or 1, batch_size=batch_size,
+                               precision=precision)
+        elif workers > 1:
+            from kamerbrief.pipeline.workers import WorkerPool
+
+            engine = WorkerPool(model, workers=workers, threads=threads, batch_size=batch_size, precision=precision)
+        else:
+            from kamerbrief.pipeline.workers import available_cores
+
+            nlp = load_checked(model, batch_size=batch_size, threads=threads or available_cores(), precision=precision)
+            engine = LocalEngine(nlp, batch_size)
+        counts = annotate_corpus(paths, out, formats=tuple(dict.fromkeys(["jsonl", *fmt])), html=html, resume=resume,
+                                 batch_size=batch_size, letters_per_group=group_size, max_bytes=int(max_mb * 1024 * 1024),
+                                 engine=engine)
     except KamerbriefError as err:
         _fail(f"error: {err}", 2)
     typer.echo(f"annotated {counts['letters']} letter(s), {counts['paragraphs']} paragraphs, {counts['words']} words in "
@@ -409,7 +426,7 @@ def evaluate(
     n_bootstrap: int = typer.Option(1000, help="Bootstrap resamples (by letter)."),
     seed: int = typer.Option(0, help="Bootstrap seed."),
     batch_size: int = typer.Option(64, help="Paragraphs per model batch."),
-    precision: str = typer.Option("fp32", help="fp32, bf16, int8 or auto. With --compare, a model may name its own: --compare M --compare M@int8 measures what int8 costs."),
+    precision: str = typer.Option("auto", envvar="KAMERBRIEF_PRECISION", help="auto (bf16 where the CPU has native bf16, else fp32; the report records which), fp32, bf16 or int8. With --compare, a model may name its own: --compare M --compare M@bf16 measures what bf16 costs."),
     shared: Path | None = typer.Option(None, help="The shared/ folder that standoff records point into."),
     skip_invalid: bool = typer.Option(False, "--skip-invalid", help="Leave out gold records that `data validate` rejects (counted in the report) instead of stopping."),
 ) -> None:
@@ -494,13 +511,16 @@ def benchmark(
     max_words: int = typer.Option(20000, help="Take letters from the start of the corpus until this many words."),
     runs: int = typer.Option(3, help="Timed runs per pipeline; the median is reported."),
     batch_size: int = typer.Option(64, help="Paragraphs per model batch."),
-    threads: int = typer.Option(0, help="torch threads (0: torch's default, all cores)."),
-    precision: list[str] = typer.Option(["fp32"], help="Precisions to time: fp32, bf16, int8 (repeat to compare)."),
+    threads: int = typer.Option(0, help="torch threads per process (0: all cores, divided by --workers)."),
+    precision: list[str] = typer.Option(["auto"], help="Precisions to time: auto (bf16 where the CPU has native bf16, else fp32), fp32, bf16, int8 (repeat to compare)."),
+    workers: list[int] = typer.Option([1], help="Worker processes to time (as annotate --workers; repeat to compare: --workers 1 --workers 2)."),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar per timed pipeline."),
     compare: bool = typer.Option(True, "--compare/--no-compare", help="Also time the pipeline around a BERT-base-sized encoder."),
     json_out: Path | None = typer.Option(None, "--json", help="Also write the figures as JSON."),
 ) -> None:
     """Words per second of the whole pipeline (median of several runs), side by side with the same
-    pipeline around a BERT-base-sized encoder (12 x 768, random weights)."""
+    pipeline around a BERT-base-sized encoder (12 x 768, random weights). Records the precision each
+    pipeline ran at, the CPU (flags, cores, the ISA torch used) and the load average."""
     from kamerbrief.data.records import find_shared_dir
     from kamerbrief.evaluation.benchmark import format_benchmark, run_benchmark
 
@@ -511,7 +531,7 @@ def benchmark(
         corpus = shared / "corpora" / "circulaires.jsonl.gz"
     try:
         results = run_benchmark(corpus, tuple(model) or (None,), max_words=max_words, runs=runs, batch_size=batch_size, threads=threads,
-                                precisions=tuple(precision), compare_bert_base=compare)
+                                precisions=tuple(precision), compare_bert_base=compare, workers=tuple(workers), progress=progress)
     except KamerbriefError as err:
         _fail(f"error: {err}")
     typer.echo(format_benchmark(results))

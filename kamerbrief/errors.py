@@ -160,6 +160,20 @@ class AnnotationError(KamerbriefError):
     code = "E601"
 
 
+class WorkerLostError(AnnotationError):
+    """A worker process (``--workers``) or Ray actor died while annotating: the letters it had are
+    retried, and a letter that kills a worker again is listed with this code (retried by --resume)."""
+
+    code = "E602"
+
+
+class BackendError(KamerbriefError):
+    """The backend asked for cannot run here (``--backend ray`` without ray installed, or no cluster
+    at ``--address``)."""
+
+    code = "E604"
+
+
 class OutputError(KamerbriefError):
     """The output folder is not a folder, not writable, or a write failed (disk full): the group in flight
     is rolled back, so ``--resume`` completes the run exactly once."""

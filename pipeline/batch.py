@@ -37,7 +37,10 @@ run and lists the failures of the latest one.
 
 Fault injection for the tests: ``KAMERBRIEF_FAULT=<point>:<n>`` kills the process with SIGKILL the
 ``n``-th time it reaches ``point`` (one of :data:`FAULT_POINTS`); ``<point>:<n>:<ERRNO>`` (e.g.
-``ENOSPC``) raises that ``OSError`` there instead.
+``ENOSPC``) raises that ``OSError`` there instead. ``worker-group`` is reached in a worker process (or
+Ray actor) as it starts on a group; each process counts for itself, so a restarted worker would die
+again: ``KAMERBRIEF_FAULT_ONCE=<file>`` fires the fault only where that file can still be created, once
+in all processes of a run.
 """
 from __future__ import annotations
 
@@ -65,7 +68,7 @@ from kamerbrief.errors import (
 from kamerbrief.pipeline.reader.letter import Letter, Paragraph, set_offsets
 from kamerbrief.pipeline.spool import SpooledLetter, open_record
 
-__all__ = ["annotate_corpus", "check_output", "check_model", "load_checked", "iter_inputs", "html_name",
+__all__ = ["annotate_corpus", "annotate_group", "LocalEngine", "check_output", "check_model", "load_checked", "iter_inputs", "html_name",
            "OutputExistsError", "FORMATS", "FAULT_POINTS"]
 
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".jsonl.xz")
@@ -73,9 +76,9 @@ FORMATS = ("jsonl", "parquet", "docbin")
 LEDGER, ERRORS, JOURNAL = "annotations.jsonl", "errors.jsonl", ".inflight.json"
 PART_FOLDERS = {"parquet": "paragraphs", "docbin": "docbin"}
 PART_NAME = re.compile(r"^part-(\d+)\.(parquet|spacy)$")
-FAULT_ENV = "KAMERBRIEF_FAULT"
+FAULT_ENV, FAULT_ONCE_ENV = "KAMERBRIEF_FAULT", "KAMERBRIEF_FAULT_ONCE"
 FAULT_POINTS = ("probe", "group-start", "part-write", "before-rename", "after-rename", "before-ledger", "mid-ledger",
-                "after-ledger", "error-write", "mid-errors")
+                "after-ledger", "error-write", "mid-errors", "worker-group")
 PARQUET_ROWS_PER_GROUP = 10_000
 
 _fault_hits: Counter = Counter()
@@ -93,6 +96,12 @@ def fault(point: str) -> None:
     _fault_hits[point] += 1
     if _fault_hits[point] != int(count or 1):
         return
+    once = os.environ.get(FAULT_ONCE_ENV)
+    if once:
+        try:
+            os.close(os.open(once, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        except FileExistsError:
+            return
     if error:
         code = getattr(errno, error)
         raise OSError(code, f"{os.strerror(code)} (injected at {point})")
@@ -608,16 +617,127 @@ def _write_docbin(path: Path, results) -> None:
 
 # -- the run ----------------------------------------------------------------------------------------
 
-def annotate_corpus(paths, out_dir, nlp, formats=("jsonl",), html: bool = False, resume: bool = False,
-                    batch_size: int = 64, n_process: int = 1, letters_per_group: int = 16,
-                    max_bytes: int = 50 * 1024 * 1024, progress: bool = True) -> dict:
-    """Annotate every letter under ``paths`` into ``out_dir``; returns counts (``letters``, ``failed``,
-    ``skipped``, ``codes`` of the failures, ...) and speed. Raises OutputError, OutputExistsError or
-    ModelCheckError (nothing annotated then); a letter's failure never raises."""
+def spool_sinks(out_dir: Path):
+    """For a group, the sink that sends each letter's paragraphs to a spool in ``out_dir`` as they come back
+    (pipeline/spool.py), so a long letter is never whole in memory as records."""
+    def sinks(group: list[Item]):
+        keys = {id(item.letter): item.key for item in group}
+        return lambda letter, keep: SpooledLetter(letter, keep, out_dir, keys[id(letter)])
+    return sinks
+
+
+def annotate_group(group: list[Item], nlp, batch_size: int = 64, keep_docs: bool = False, progress: bool = False,
+                   n_process: int = 1, sinks=None) -> tuple[list, list[Item]]:
+    """Annotate a group of letters together: ``(results, failures)``, results as ``(item, record, docs)`` in
+    the group's order. If the group fails, the letters it had not finished are annotated one by one, and
+    a letter that fails alone becomes a failure (``E601``). ``sinks(letters)`` gives the paragraph sink of
+    :func:`~kamerbrief.pipeline.letters.annotate_letters` (:func:`spool_sinks`; default: records in memory,
+    what worker processes send back)."""
     from kamerbrief.pipeline.letters import annotate_letters
 
+    def sink_of(items: list[Item]) -> dict:
+        return {"sink": sinks(items)} if sinks else {}
+
+    results: list = []
+    try:
+        for (_, record, docs), item in zip(annotate_letters([i.letter for i in group], nlp, batch_size, n_process,
+                                                            keep_docs=keep_docs, progress=progress, **sink_of(group)),
+                                           group, strict=False):
+            results.append((item, record, docs))
+        return results, []
+    except Exception:
+        pass
+    failures = []
+    for item in group[len(results):]:
+        try:
+            (_, record, docs), = annotate_letters([item.letter], nlp, batch_size, 1, keep_docs=keep_docs, progress=progress,
+                                                  **sink_of([item]))
+            results.append((item, record, docs))
+        except Exception as err:
+            error = AnnotationError(f"annotation failed: {type(err).__name__}: {err}", item.file)
+            item.error, item.code, item.letter = str(error), error.code, None
+            failures.append(item)
+    order = {id(item): position for position, item in enumerate(group)}
+    results.sort(key=lambda r: order[id(r[0])])
+    return results, failures
+
+
+class LocalEngine:
+    """Annotates the groups in this process, with the pipeline given. The other engines
+    (``kamerbrief.pipeline.workers``, ``kamerbrief.pipeline.ray_backend``) have the same three methods:
+    ``start()`` loads and checks the model (ModelCheckError), ``map(tasks)`` yields ``(task, outcome)`` in
+    the order of ``tasks`` (a task is a group, ``list[Item]``, with outcome ``(results, failures)``, or an
+    unreadable Item, passed through with outcome None), ``close()`` frees what ``start`` took; and ``info``,
+    what the run records about them."""
+
+    def __init__(self, nlp, batch_size: int = 64, n_process: int = 1):
+        self.nlp, self.batch_size, self.n_process = nlp, batch_size, n_process
+        self.keep_docs, self.progress, self.out_dir = False, False, None
+        tagger = nlp.get_pipe("kamerbrief_transformer") if "kamerbrief_transformer" in nlp.pipe_names else None
+        self.info = {"backend": "local", "workers": 1,
+                     **({"precision": tagger.precision_used, "model": str(tagger.model_path)} if tagger else {})}
+
+    def start(self) -> None:
+        check_model(self.nlp)
+        import torch
+
+        self.info["threads"] = torch.get_num_threads()
+
+    def map(self, tasks):
+        for task in tasks:
+            yield task, (annotate_group(task, self.nlp, self.batch_size, self.keep_docs, self.progress, self.n_process,
+                                        sinks=spool_sinks(self.out_dir) if self.out_dir else None)
+                         if isinstance(task, list) else None)
+
+    def close(self) -> None:
+        pass
+
+
+RUN_LOG = "run.json"
+
+
+def _log_run(out_dir: Path, run: dict) -> None:
+    """Append (or, for the run in progress, replace) this run's entry in ``run.json``: the precision, CPU,
+    backend and counts of each run in the folder. Written by rename, so never half there."""
+    path = out_dir / RUN_LOG
+    try:
+        runs = json.loads(path.read_text(encoding="utf-8")).get("runs", [])
+    except (OSError, ValueError, AttributeError):
+        runs = []
+    runs = [r for r in runs if r.get("started") != run["started"]] + [run]
+    tmp = out_dir / f".{RUN_LOG}.tmp"
+    try:
+        tmp.write_text(json.dumps({"runs": runs}, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:
+        tmp.unlink(missing_ok=True)  # the run log is information, never a reason to stop a run
+
+
+def annotate_corpus(paths, out_dir, nlp=None, formats=("jsonl",), html: bool = False, resume: bool = False,
+                    batch_size: int = 64, letters_per_group: int = 16, max_bytes: int = 50 * 1024 * 1024,
+                    progress: bool = True, engine=None) -> dict:
+    """Annotate every letter under ``paths`` into ``out_dir``; returns counts (``letters``, ``failed``,
+    ``skipped``, ``codes`` of the failures, ...) and speed. ``engine`` annotates the groups (default: a
+    :class:`LocalEngine` around ``nlp``; ``kamerbrief.pipeline.workers.WorkerPool`` runs worker processes,
+    ``kamerbrief.pipeline.ray_backend.RayEngine`` a Ray cluster); whatever the engine, this process alone
+    writes the outputs, group by group in input order. Raises OutputError, OutputExistsError or
+    ModelCheckError (nothing annotated then); a letter's failure never raises."""
+    from kamerbrief.pipeline.hardware import cpu_info
+
     out_dir = check_output(out_dir, resume)
-    check_model(nlp)
+    engine = engine or LocalEngine(nlp, batch_size)
+    # out_dir: an engine in this process spools long letters there (workers send records back whole)
+    engine.keep_docs, engine.progress, engine.out_dir = "docbin" in formats, progress, out_dir
+    engine.start()
+    try:
+        return _run(engine, paths, out_dir, formats, html, letters_per_group, max_bytes, progress,
+                    {"started": datetime_now(), **engine.info, "cpu": cpu_info()})
+    finally:
+        engine.close()
+
+
+def _run(engine, paths, out_dir: Path, formats, html: bool, letters_per_group: int, max_bytes: int, progress: bool,
+         run: dict) -> dict:
     output = Output(out_dir, tuple(formats), html)
     try:
         repaired = output.recover()
@@ -625,43 +745,12 @@ def annotate_corpus(paths, out_dir, nlp, formats=("jsonl",), html: bool = False,
         output.start_run()
     except OSError as err:
         raise OutputError(f"could not repair the earlier run's outputs: {err.strerror or err}", out_dir) from None
-    keep_docs = "docbin" in formats
     counts = {"letters": 0, "failed": 0, "skipped": 0, "paragraphs": 0, "words": 0, "codes": Counter(), "repaired": repaired}
     started = time.perf_counter()
     bar = tqdm(desc="annotating", unit=" letters", disable=not progress)
+    _log_run(out_dir, {**run, "status": "running"})
 
-    def sinks(group: list[Item]):
-        """Each letter's paragraphs go to a spool in the output folder as they come back (pipeline/spool.py)."""
-        keys = {id(item.letter): item.key for item in group}
-        return lambda letter, keep: SpooledLetter(letter, keep, out_dir, keys[id(letter)])
-
-    def annotate(group: list[Item]) -> tuple[list, list[Item]]:
-        """Annotate a group together; if that fails, the letters it had not finished one by one."""
-        results: list = []
-        try:
-            for (_, record, docs), item in zip(annotate_letters([i.letter for i in group], nlp, batch_size, n_process,
-                                                                keep_docs=keep_docs, progress=progress, sink=sinks(group)),
-                                               group, strict=False):
-                results.append((item, record, docs))
-            return results, []
-        except Exception:
-            pass
-        failures = []
-        for item in group[len(results):]:
-            try:
-                (_, record, docs), = annotate_letters([item.letter], nlp, batch_size, 1, keep_docs=keep_docs, progress=progress,
-                                                      sink=sinks([item]))
-                results.append((item, record, docs))
-            except Exception as err:
-                error = AnnotationError(f"annotation failed: {type(err).__name__}: {err}", item.file)
-                item.error, item.code, item.letter = str(error), error.code, None
-                failures.append(item)
-        order = {id(item): position for position, item in enumerate(group)}
-        results.sort(key=lambda r: order[id(r[0])])
-        return results, failures
-
-    def flush(group: list[Item]) -> None:
-        results, failures = annotate(group)
+    def commit(group: list[Item], results: list, failures: list[Item]) -> None:
         try:
             write(results, failures)
         finally:
@@ -695,29 +784,45 @@ def annotate_corpus(paths, out_dir, nlp, formats=("jsonl",), html: bool = False,
         elapsed = max(time.perf_counter() - started, 1e-9)
         bar.set_postfix({"words/s": f"{counts['words'] / elapsed:,.0f}", "failed": counts["failed"]})
 
-    group: list[Item] = []
-    seen: set[str] = set()
-    try:
+    def tasks() -> Iterator[Item | list[Item]]:
+        """Groups of letters to annotate, and unreadable letters in their place in the input order."""
+        group: list[Item] = []
+        seen: set[str] = set()
         for item in iter_inputs(paths, max_bytes, out_dir):
             if item.key in done or item.key in seen:  # done earlier, or the same file named twice
                 counts["skipped"] += 1
                 continue
             seen.add(item.key)
             if item.error:
-                output.write_error(item)
-                counts["failed"] += 1
-                counts["codes"][item.code] += 1
-                bar.update(1)
+                yield item
                 continue
             group.append(item)
             if len(group) >= letters_per_group:
-                flush(group)
+                yield group
                 group = []
         if group:
-            flush(group)
+            yield group
+
+    try:
+        for task, outcome in engine.map(tasks()):
+            if outcome is None:  # an unreadable letter
+                output.write_error(task)
+                counts["failed"] += 1
+                counts["codes"][task.code] += 1
+                bar.update(1)
+            else:
+                commit(task, *outcome)
     finally:
         bar.close()
     counts["seconds"] = round(time.perf_counter() - started, 2)
     counts["words_per_second"] = round(counts["words"] / max(counts["seconds"], 1e-9), 1)
     counts["codes"] = dict(sorted(counts["codes"].items()))
+    _log_run(out_dir, {**run, "status": "done", "finished": datetime_now(),
+                       **{k: v for k, v in counts.items() if k != "repaired"}})
     return counts
+
+
+def datetime_now() -> str:
+    from datetime import datetime, timezone
+
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")

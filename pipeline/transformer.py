@@ -6,8 +6,10 @@ One ``Doc`` is one paragraph. The component sets ``doc.cats`` (a score per parag
 
 Speed: paragraphs are cut into overlapping windows, all windows of a ``pipe`` batch are sorted by
 length and run in sub-batches capped in windows and in padded positions (little padding), and logits
-of overlapping pieces are merged back per paragraph. ``precision`` picks fp32, bf16 autocast (only worth it on CPUs with AMX/AVX512-BF16) or
-dynamic int8 Linear layers (per-channel scales); ``threads`` sets torch's intra-op threads.
+of overlapping pieces are merged back per paragraph. ``precision`` picks fp32, bf16 autocast (only worth it on CPUs with AMX/AVX512-BF16),
+dynamic int8 Linear layers (per-channel scales) or ``auto`` (the default: bf16 where the CPU has native bf16, fp32
+elsewhere; ``kamerbrief.pipeline.hardware``); ``precision_used`` says what it resolved to. ``threads`` sets torch's
+intra-op threads.
 """
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ from spacy.util import filter_spans
 from kamerbrief.errors import KamerbriefError
 from kamerbrief.pipeline import extensions  # noqa: F401  (registers the Doc/Span extensions)
 from kamerbrief.pipeline.decode import merge_window_logits, sigmoid, softmax, tags_to_spans
+from kamerbrief.pipeline.hardware import resolve_precision
 
 PRECISIONS = ("fp32", "bf16", "int8", "auto")
 ALIGNMENTS = ("snap", "split", "contract", "expand")
@@ -61,14 +64,6 @@ def quiet_loading():
         hf_logging.set_verbosity(verbosity)
         if bars:
             hf_logging.enable_progress_bar()
-
-
-def cpu_supports_bf16() -> bool:
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
-    return "amx_bf16" in flags or "avx512_bf16" in flags
 
 
 def split_at(doc: Doc, boundaries: Iterable[int]) -> None:
@@ -166,6 +161,7 @@ class TransformerTagger:
         self.stride = stride
         self.threads = threads
         self.precision = precision
+        self.precision_used = resolve_precision(precision)
         self._model = None
         self._tokenizer = None
 
@@ -190,7 +186,7 @@ class TransformerTagger:
         if not isinstance(model, KamerbriefModel):
             raise ModelLoadError(f"{type(model).__name__} is not a kamerbrief model (train one with `kamerbrief train`)", path)
         model = model.float().eval()
-        if self.precision == "int8":
+        if self.precision_used == "int8":
             # One scale per output channel, not per matrix: on the dev split that halved what int8
             # costs (entity F1 -0.019 instead of -0.045 for kamerbrief-nl-e5s) and it runs no slower.
             from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
@@ -220,7 +216,7 @@ class TransformerTagger:
 
     @property
     def use_bf16(self) -> bool:
-        return self.precision == "bf16" or (self.precision == "auto" and cpu_supports_bf16())
+        return self.precision_used == "bf16"
 
     # -- prediction ------------------------------------------------------------------------------
     def predict(self, texts: list[str], with_probs: bool = False) -> list[dict]:
@@ -344,7 +340,7 @@ class TransformerTagger:
 
 
 @Language.factory(COMPONENT, default_config={
-    "model": "", "batch_size": 64, "batch_tokens": 1024, "max_length": 256, "stride": 64, "threads": 0, "precision": "fp32",
+    "model": "", "batch_size": 64, "batch_tokens": 1024, "max_length": 256, "stride": 64, "threads": 0, "precision": "auto",
     "alignment": "snap"},
     assigns=["doc.ents", "doc.cats", "doc._.labels", "doc._.stance", "doc._.stance_scores"],
     retokenizes=True)  # entity edges inside a token split it (``alignment="snap"``/``"split"``)

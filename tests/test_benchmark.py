@@ -23,3 +23,18 @@ def test_benchmark_times_each_model_and_precision_next_to_bert_base(tiny_pipelin
     assert all(r["words_per_second"] > 0 for r in report["pipelines"].values())
     assert f"speed-up of {name} (int8) over BERT-base-sized (int8):" in result.output
     assert report["models"][name] == str(tiny_pipeline / "kamerbrief_transformer" / "model")
+    assert {r["precision"] for r in report["pipelines"].values()} == {"fp32", "int8"}
+    assert "flags" in report["cpu"] and report["cpu"]["cores"] >= 1 and len(report["load_average_before"]) == 3
+
+
+def test_benchmark_times_worker_processes(tiny_pipeline, tmp_path):
+    from kamerbrief.cli import app
+
+    out = tmp_path / "bench.json"
+    result = CliRunner().invoke(app, ["benchmark", str(EXAMPLE), "--model", str(tiny_pipeline), "--runs", "1", "--no-compare",
+                                      "--precision", "fp32", "--workers", "1", "--workers", "2", "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    report = json.loads(out.read_text())
+    one, two = report["pipelines"].values()
+    assert (one["workers"], two["workers"], two["threads"]) == (1, 2, max(1, report["cpu"]["cores"] // 2))
+    assert one["words"] == two["words"] and two["words_per_second"] > 0
