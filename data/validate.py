@@ -148,8 +148,8 @@ def commitment_problems(commitments, text: str, entities: list[dict]) -> list[st
                 problems.append(f"{name}: actor span {a_start!r}..{a_end!r} must lie inside the commitment")
             elif text[a_start:a_end] != actor["text"]:
                 problems.append(f"{name}: actor span reads {text[a_start:a_end]!r}, not {actor['text']!r}")
-        for date in commitment.get("dates", []):
-            key = (date.get("start"), date.get("end")) if isinstance(date, dict) else None
+        for bound in commitment.get("dates", []):
+            key = (bound.get("start"), bound.get("end")) if isinstance(bound, dict) else None
             if key not in dates or not (start <= key[0] and key[1] <= end):
                 problems.append(f"{name}: date {date!r} is not a DATE entity inside the commitment")
         if "due" not in commitment:
