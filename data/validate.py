@@ -151,7 +151,7 @@ def commitment_problems(commitments, text: str, entities: list[dict]) -> list[st
         for bound in commitment.get("dates", []):
             key = (bound.get("start"), bound.get("end")) if isinstance(bound, dict) else None
             if key not in dates or not (start <= key[0] and key[1] <= end):
-                problems.append(f"{name}: date {date!r} is not a DATE entity inside the commitment")
+                problems.append(f"{name}: date {bound!r} is not a DATE entity inside the commitment")
         if "due" not in commitment:
             problems.append(f"{name}: due is missing (a period or null)")
         elif commitment["due"] is not None and not _is_period(commitment["due"]):
