@@ -62,6 +62,7 @@ PROMISE = re.compile(
     r"hebben .{0,60}(?:gevraagd|verzocht)|"
     r"wordt momenteel|worden momenteel|werk .{0,40}aan|werken .{0,40}aan|werk .{0,80}uit|start|starten|"
     r"komt er|er komt)\b", re.IGNORECASE)
+FIRST_PERSON = re.compile(r"ik|wij|we", re.IGNORECASE)
 PASSIVE = re.compile(r"\b(?:wordt|worden|krijgt|krijgen)\b", re.IGNORECASE)
 # Findings, positions, recommendations, the letter's own act, past and standing practice.
 NOT_A_PROMISE = re.compile(
@@ -88,7 +89,9 @@ INFORMING = re.compile(r"\b(?:informeer|informeren|stuur|sturen|zend|zenden|toez
 OWN_MILESTONE = re.compile(r"^(?:ik|wij|we) verwacht(?:en)?\b", re.IGNORECASE)
 # The subject only receives or undergoes something: the actor is whoever gives it (the signer, unless named).
 PATIENT_VERBS = re.compile(r"^(?:\([^)]*\)\s*)?(?:wordt|worden|krijgt|krijgen)\b(?!\s+opdracht)", re.IGNORECASE)
-START_SIGNAL = re.compile(r"\b(?:vanaf|met ingang van|per|sinds|na|van)\s*$", re.IGNORECASE)
+START_SIGNAL = re.compile(r"\b(?:vanaf|met ingang van|per|sinds|na)\s*$", re.IGNORECASE)
+# "de verkiezingen van 2017": a DATE that dates something else; used only where no other DATE is left.
+MODIFIER = re.compile(r"\bvan\s*$", re.IGNORECASE)
 BUDGET_FOR = re.compile(r"\bbegroting(?:\s+van\s+\S+(?:\s+\S+){0,3})?\s+voor\s*$", re.IGNORECASE)
 
 
@@ -196,7 +199,8 @@ class CommitmentFinder:
         """The deadline DATE of a commitment and its due period (see the module docstring)."""
         ref = as_date(letter_date)
         best: tuple[Span | None, tuple[str, str] | None] = (None, None)
-        for span in dates:
+        plain = [d for d in dates if not MODIFIER.search(doc.text[max(0, d.start_char - 10):d.start_char])]
+        for span in plain or dates:
             before = doc.text[max(0, span.start_char - 60):span.start_char]
             if START_SIGNAL.search(before):
                 continue
@@ -245,7 +249,8 @@ class CommitmentFinder:
             dates = [e for e in doc.ents if e.label_ == "DATE" and start <= e.start_char and e.end_char <= end]
             future = any(e._.date_range and (ref is None or e._.date_range[1] >= ref.isoformat()) for e in dates)
             actor = self.actor(doc, start, end)
-            if actor.get("word") and not re.search(rf"^(?:\S+\s+){{0,5}}{re.escape(actor['word'])}\b", text):
+            if actor.get("word") and not FIRST_PERSON.fullmatch(actor["word"]) \
+                    and not re.search(rf"^(?:\S+\s+){{0,5}}{re.escape(actor['word'])}\b", text):
                 actor = {"signer": True, "word": ""}  # "het kabinet" deep in a subordinate clause is not its subject
             named = "start" in actor
             explicit = named or bool(actor.get("word"))
