@@ -162,8 +162,10 @@ def _strip_markup(marked: str, where: str, path: Path, signer: str | None = None
     text = "".join(text_parts)
     if opened:
         raise RecordError(f"{where}: a commitment is not closed with '}}}}'", path)
-    if "[[" in text or "]]" in text or "{{" in text or "}}" in text:
-        raise RecordError(f"{where}: unbalanced or malformed markup in {text[:80]!r}", path)
+    if "[[" in text or "]]" in text:
+        raise RecordError(f"{where}: unbalanced or malformed entity markup in {text[:80]!r}", path)
+    if "{{" in text or "}}" in text:
+        raise RecordError(f"{where}: unbalanced or malformed commitment markup in {text[:80]!r}", path)
     commitments = [_commitment(actor, due, start, end, text, entities, signer, where, path) for actor, due, start, end in spans]
     return text, entities, commitments
 
