@@ -281,15 +281,20 @@ def make_commitments(nlp: Language, name: str, min_action_score: float, actor_wo
 
 
 # -- the letter level -------------------------------------------------------------------------------
+UNKNOWN_SIGNER = "(signer unknown)"
 SIGNATURE_OFFICE = re.compile(r"^(?:De|Het)\s+((?:Minister|Staatssecretaris|Minister-President)[^,]*)", re.IGNORECASE)
 MINISTRY_OF = re.compile(r"^(?:Minister|Staatssecretaris)\s+(?:van|voor)\s+(.+)$")
 
 
 def signer_of(record: dict) -> str | None:
-    """Who signs the letter: ``meta.sender``, else the office in the signature (or last) paragraph."""
+    """Who signs the letter: ``meta.sender``, the reader's ``signatory_offices``, else the office in the
+    signature (or last) paragraph, else the ministry or organisation."""
     meta = record.get("meta") or {}
     if meta.get("sender"):
         return str(meta["sender"])
+    offices = meta.get("signatory_offices")
+    if isinstance(offices, list) and offices and offices[0]:
+        return str(offices[0])
     paragraphs = record.get("paragraphs") or []
     for paragraph in sorted(paragraphs, key=lambda p: p.get("kind") != "signature")[:1] + paragraphs[-3:][::-1]:
         found = SIGNATURE_OFFICE.match(paragraph.get("text", "").strip())
@@ -321,7 +326,7 @@ def resolve_actors(record: dict) -> dict:
         for commitment in paragraph.get("commitments") or []:
             actor = commitment["actor"]
             if actor.get("signer"):
-                actor["text"] = signer or actor.get("word") or "afzender"
+                actor["text"] = signer or UNKNOWN_SIGNER
             link = answered.get(index)
             commitment["recommendation"] = link["recommendation"] if link else None
             commitment["stance"] = (link.get("position") or {}).get("stance") if link else None

@@ -28,7 +28,7 @@ from tqdm import tqdm
 
 from kamerbrief.errors import RegisterEntryError
 from kamerbrief.pipeline.batch import LEDGER, html_name
-from kamerbrief.pipeline.commitments import ministry_of
+from kamerbrief.pipeline.commitments import ministry_of, resolve_actors
 
 COLUMNS = ("letter_id", "input", "dossier", "date", "ministry", "paragraph", "recommendation", "stance", "actor", "action",
            "deadline_text", "due_start", "due_end", "status", "letter_html")
@@ -81,7 +81,8 @@ def read_annotations(path: Path) -> Iterator[tuple[str, dict | None, str | None]
 
 
 def rows_of(key: str, record: dict, as_of: date) -> list[dict]:
-    """The register rows of one annotated letter."""
+    """The register rows of one annotated letter (its signer resolved again, as this version resolves it)."""
+    record = resolve_actors(record)
     meta = record.get("meta") or {}
     paragraphs = record["paragraphs"]
     page = f"letters/{html_name(str(record.get('id')), key)}"
