@@ -114,6 +114,8 @@ def record_tasks(record: dict, predictions: list[dict] | None = None, model_vers
                 "after": paragraphs[index + 1]["text"] if index + 1 < len(paragraphs) else "",
                 "provenance": _provenance(record, index),
                 "record": meta if index == 0 else {"id": record["id"]}}
+        if "commitments" in paragraph:  # gold commitments travel with the task unchanged (not edited in Label Studio)
+            data["commitments"] = paragraph["commitments"]
         task: dict = {"data": data}
         if with_annotations:  # an unlabelled paragraph of a gold record is annotated too: it has no label
             task["annotations"] = [{"result": paragraph_result(paragraph, f"p{index}-"), "was_cancelled": False,
@@ -233,6 +235,8 @@ def records_from_export(tasks: Iterable[dict]) -> tuple[list[dict], list[ImportP
                 continue
             paragraph, found = paragraph_from_result(data[TEXT], annotation.get("result") or [])
             paragraph = {"text": data[TEXT], "kind": data.get("kind") or "body", **paragraph}
+            if "commitments" in data:
+                paragraph["commitments"] = data["commitments"]
             letter_problems += [ImportProblem(where, m) for m in found + paragraph_problems(paragraph)]
             paragraphs.append(paragraph)
             provenance = data.get("provenance") or {"kind": "inline"}

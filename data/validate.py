@@ -110,6 +110,54 @@ def paragraph_problems(paragraph: dict) -> list[str]:
                 problems.append(f"{name} {surface!r}: range must be null or {{start, end}} ISO dates with start <= end")
         elif label == "DATE" and "deadline" in labels:
             problems.append(f"{name} {surface!r}: a DATE in a deadline paragraph needs a range (or null)")
+    if "commitments" in paragraph:
+        problems += commitment_problems(paragraph["commitments"], text, spans)
+    return problems
+
+
+def _is_period(value) -> bool:
+    return isinstance(value, dict) and _is_iso(value.get("start")) and _is_iso(value.get("end")) and value["start"] <= value["end"]
+
+
+def commitment_problems(commitments, text: str, entities: list[dict]) -> list[str]:
+    """Everything wrong with a paragraph's gold commitments (ANNOTATION.md, "Commitments"): spans inside
+    the paragraph, not overlapping; an actor with a text (and, if it is a span, inside the commitment and
+    equal to that text); dates that are DATE entities inside the commitment; a due period or null."""
+    if not isinstance(commitments, list):
+        return ["commitments must be a list"]
+    problems: list[str] = []
+    dates = {(e["start"], e["end"]) for e in entities if e.get("label") == "DATE"}
+    previous_end = -1
+    for commitment in sorted((c for c in commitments if isinstance(c, dict)), key=lambda c: c["start"] if _is_offset(c.get("start")) else -1):
+        start, end = commitment.get("start"), commitment.get("end")
+        if not _is_offset(start) or not _is_offset(end) or not 0 <= start < end <= len(text):
+            problems.append(f"commitment {start!r}..{end!r}: offsets must be integers inside the paragraph (length {len(text)})")
+            continue
+        name = f"commitment {start}..{end} {text[start:end][:40]!r}"
+        if text[start:end] != text[start:end].strip():
+            problems.append(f"{name}: span starts or ends with whitespace")
+        if start < previous_end:
+            problems.append(f"{name}: overlaps the commitment before it")
+        previous_end = max(previous_end, end)
+        actor = commitment.get("actor")
+        if not isinstance(actor, dict) or not isinstance(actor.get("text"), str) or not actor["text"].strip():
+            problems.append(f"{name}: actor must be an object with a non-empty text")
+        elif "start" in actor or "end" in actor:
+            a_start, a_end = actor.get("start"), actor.get("end")
+            if not _is_offset(a_start) or not _is_offset(a_end) or not start <= a_start < a_end <= end:
+                problems.append(f"{name}: actor span {a_start!r}..{a_end!r} must lie inside the commitment")
+            elif text[a_start:a_end] != actor["text"]:
+                problems.append(f"{name}: actor span reads {text[a_start:a_end]!r}, not {actor['text']!r}")
+        for bound in commitment.get("dates", []):
+            key = (bound.get("start"), bound.get("end")) if isinstance(bound, dict) else None
+            if key not in dates or not (start <= key[0] and key[1] <= end):
+                problems.append(f"{name}: date {bound!r} is not a DATE entity inside the commitment")
+        if "due" not in commitment:
+            problems.append(f"{name}: due is missing (a period or null)")
+        elif commitment["due"] is not None and not _is_period(commitment["due"]):
+            problems.append(f"{name}: due must be null or {{start, end}} ISO dates with start <= end")
+    if len([c for c in commitments if isinstance(c, dict)]) != len(commitments):
+        problems.append("every commitment must be an object")
     return problems
 
 
@@ -143,6 +191,10 @@ def _check_record(path: str, line: int, record: dict, seen: dict[str, str], shar
     for index, paragraph in enumerate(inline["paragraphs"]):
         for message in paragraph_problems(paragraph):
             problems.append(problem(message, index, record_id=record_id))
+    annotated = [isinstance(p, dict) and "commitments" in p for p in inline["paragraphs"]]
+    if any(annotated) and not all(annotated):
+        problems.append(problem("commitments are annotated on some paragraphs only: a letter with commitments gives every "
+                                "paragraph a 'commitments' list (empty where there are none)", record_id=record_id))
     return CheckedRecord(path, line, inline, problems)
 
 

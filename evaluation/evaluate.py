@@ -67,6 +67,27 @@ def _stance(doc) -> str | None:
     return max(scores, key=scores.get) if scores else None
 
 
+def _period(value) -> tuple | None:
+    return (value["start"], value["end"]) if value else None
+
+
+def gold_commitments(paragraph: dict) -> list[dict] | None:
+    """The paragraph's gold commitments in scoring form, None where the letter does not annotate them."""
+    if "commitments" not in paragraph:
+        return None
+    return [{"start": c["start"], "end": c["end"], "actor": c["actor"]["text"], "due": _period(c.get("due"))}
+            for c in paragraph["commitments"]]
+
+
+def predicted_commitments(record: dict, doc) -> list[dict]:
+    """The pipeline's commitments in scoring form, the signer resolved from the gold record's metadata."""
+    from kamerbrief.pipeline.commitments import commitment_records, signer_of
+
+    signer = signer_of(record)
+    return [{"start": c["start"], "end": c["end"], "actor": signer if c["actor"].get("signer") else c["actor"]["text"],
+             "due": _period(c["due"])} for c in commitment_records(doc)]
+
+
 def scored_paragraph(record: dict, paragraph: dict, doc) -> ScoredParagraph:
     from kamerbrief.data.sources import annotated_labels
 
@@ -80,7 +101,8 @@ def scored_paragraph(record: dict, paragraph: dict, doc) -> ScoredParagraph:
         pred_entities=[(s._.source_start, s._.source_end, s.label_) for s in doc.ents],
         gold_ranges=_gold_ranges(paragraph),
         pred_ranges={(s._.source_start, s._.source_end): s._.date_range for s in doc.ents if s.label_ == "DATE"},
-        annotated_entity_labels=set(entity_labels), **_source_fields(record))
+        annotated_entity_labels=set(entity_labels), gold_commitments=gold_commitments(paragraph),
+        pred_commitments=predicted_commitments(record, doc), **_source_fields(record))
 
 
 def model_fields(nlp) -> dict:

@@ -41,7 +41,8 @@ __all__ = [
     "ScoredParagraph", "char_spans_to_bio", "score_paragraph_labels", "score_entities", "score_stance",
     "score_deadlines", "bootstrap", "paired_bootstrap", "evaluate_items", "CountStatistic", "STATISTICS",
     "paragraph_label_f", "entity_label_f", "item_counts", "entity_labels_of", "source_kind", "split_by_source",
-    "split_by_corpus", "compare_items", "REAL", "TEAM_WRITTEN",
+    "split_by_corpus", "compare_items", "REAL", "TEAM_WRITTEN", "commitment_counts", "score_commitments",
+    "normalise_actor",
 ]
 
 REAL, TEAM_WRITTEN = "real", "team-written"
@@ -74,6 +75,10 @@ class ScoredParagraph:
     annotated_entity_labels: set[str] = field(default_factory=lambda: set(ENTITY_LABELS))
     source_kind: str = TEAM_WRITTEN
     corpus: str = TEAM_WRITTEN
+    # Commitments (ANNOTATION.md, "Commitments"): ``{"start", "end", "actor": str, "due": (iso, iso) or None}``
+    # in paragraph offsets; ``gold_commitments`` is None where the letter's commitments are not annotated.
+    gold_commitments: list[dict] | None = None
+    pred_commitments: list[dict] = field(default_factory=list)
 
 
 def source_kind(record: dict) -> tuple[str, str]:
@@ -337,6 +342,82 @@ def score_deadlines(items: Sequence[ScoredParagraph]) -> dict:
     return {"accuracy": correct / total if total else 0.0, "correct": correct, "found": found, "total": total}
 
 
+ARTICLE = re.compile(r"^(?:de|het|een|'t)\s+", re.IGNORECASE)
+
+
+def normalise_actor(text: str | None) -> str:
+    """Actors compare case-insensitively, without a leading article and with single spaces."""
+    return ARTICLE.sub("", " ".join((text or "").split())).casefold()
+
+
+def _overlap(a: dict, b: dict) -> int:
+    return max(0, min(a["end"], b["end"]) - max(a["start"], b["start"]))
+
+
+def commitment_counts(gold: list[dict] | None, pred: list[dict]) -> dict[str, int]:
+    """Counts for one paragraph: a predicted commitment matches a gold one when their spans overlap (one to
+    one, largest overlaps first). Of the matched pairs: the actor is right when the normalised texts are equal;
+    the due period is scored on pairs whose gold commitment has one (``due:*``) and, counting no due on both
+    sides as right, on all pairs (``due_any:*``). Nothing is counted where the gold does not annotate commitments."""
+    if gold is None:
+        return {}
+    pairs = sorted(((_overlap(g, p), i, j) for i, g in enumerate(gold) for j, p in enumerate(pred) if _overlap(g, p) > 0),
+                   reverse=True)
+    used_gold, used_pred, matched = set(), set(), []
+    for _, i, j in pairs:
+        if i not in used_gold and j not in used_pred:
+            used_gold.add(i)
+            used_pred.add(j)
+            matched.append((gold[i], pred[j]))
+    out = {"commit:tp": len(matched), "commit:fp": len(pred) - len(matched), "commit:fn": len(gold) - len(matched),
+           "commit:actor_correct": 0, "commit:due_correct": 0, "commit:due_total": 0, "commit:due_any_correct": 0}
+    for g, p in matched:
+        out["commit:actor_correct"] += normalise_actor(g["actor"]) == normalise_actor(p["actor"])
+        same_due = _range(g.get("due")) == _range(p.get("due"))
+        out["commit:due_any_correct"] += same_due
+        if g.get("due") is not None:
+            out["commit:due_total"] += 1
+            out["commit:due_correct"] += same_due
+    return out
+
+
+def _commit_f(sums, table):
+    return _prf_from_counts(sums["commit:tp"], sums["commit:fp"], sums["commit:fn"])[2]
+
+
+def _commit_actor(sums, table):
+    return _div(sums["commit:actor_correct"], sums["commit:tp"])
+
+
+def _commit_due(sums, table):
+    return _div(sums["commit:due_correct"], sums["commit:due_total"])
+
+
+def _commit_due_any(sums, table):
+    return _div(sums["commit:due_any_correct"], sums["commit:tp"])
+
+
+def score_commitments(items: Sequence[ScoredParagraph]) -> dict | None:
+    """Detection P/R/F1, actor accuracy and due-period accuracy over the items whose gold annotates
+    commitments; None when none does."""
+    scored = [item for item in items if item.gold_commitments is not None]
+    if not scored:
+        return None
+    sums = Counter()
+    for item in scored:
+        sums.update(commitment_counts(item.gold_commitments, item.pred_commitments))
+    tp, fp, fn = sums["commit:tp"], sums["commit:fp"], sums["commit:fn"]
+    p, r, f = _prf_from_counts(tp, fp, fn)
+    return {"n_letters": len({item.letter_id for item in scored}), "gold": tp + fn, "predicted": tp + fp,
+            "detection": {**_prf_dict(p, r, f), "tp": tp, "fp": fp, "fn": fn},
+            "actor": {"accuracy": _div(sums["commit:actor_correct"], tp), "correct": sums["commit:actor_correct"],
+                      "matched": tp},
+            "due": {"accuracy": _div(sums["commit:due_correct"], sums["commit:due_total"]),
+                    "correct": sums["commit:due_correct"], "total": sums["commit:due_total"],
+                    "accuracy_all_matched": _div(sums["commit:due_any_correct"], tp),
+                    "correct_all_matched": sums["commit:due_any_correct"]}}
+
+
 # --------------------------------------------------------------------------------------------------
 # per-item counts, and statistics computed from summed counts
 
@@ -365,6 +446,7 @@ def item_counts(item: ScoredParagraph, paragraph_labels: Sequence[str] = PARAGRA
         out["stance:correct"] = int(item.pred_stance == item.gold_stance)
         out["stance:support"] = 1
     out.update(_deadline_counts(item))
+    out.update(commitment_counts(item.gold_commitments, item.pred_commitments))
     return out
 
 
@@ -479,6 +561,9 @@ STATISTICS: dict[str, CountStatistic] = {
     "entity_partial_f": CountStatistic("entity_partial_f", _kind_f("partial")),
     "stance_accuracy": CountStatistic("stance_accuracy", lambda s, t: _div(s["stance:correct"], s["stance:support"])),
     "deadline_accuracy": CountStatistic("deadline_accuracy", lambda s, t: _div(s["deadline:correct"], s["deadline:total"])),
+    "commitment_f": CountStatistic("commitment_f", _commit_f),
+    "commitment_actor_accuracy": CountStatistic("commitment_actor_accuracy", _commit_actor),
+    "commitment_due_accuracy": CountStatistic("commitment_due_accuracy", _commit_due),
 }
 
 
@@ -597,6 +682,17 @@ def evaluate_items(items: Sequence[ScoredParagraph], n_bootstrap: int = 1000, se
     report = {"n_letters": len(table.letters), "n_paragraphs": len(items),
               "bootstrap": {"n": n_bootstrap, "seed": seed, "unit": "letter_id"},
               "paragraphs": paragraphs, "entities": entities, "stance": stance, "deadlines": deadlines}
+    commitments = score_commitments(items)
+    if commitments is not None:
+        # Resampled over all letters of the report like every other score; letters without commitment gold add
+        # no counts, so the draws that matter are those of the annotated letters.
+        commitments["detection"]["p_ci95"] = ci(lambda s, t: _prf_from_counts(s["commit:tp"], s["commit:fp"], s["commit:fn"])[0])
+        commitments["detection"]["r_ci95"] = ci(lambda s, t: _prf_from_counts(s["commit:tp"], s["commit:fp"], s["commit:fn"])[1])
+        commitments["detection"]["f_ci95"] = ci(_commit_f)
+        commitments["actor"]["accuracy_ci95"] = ci(_commit_actor)
+        commitments["due"]["accuracy_ci95"] = ci(_commit_due)
+        commitments["due"]["accuracy_all_matched_ci95"] = ci(_commit_due_any)
+        report["commitments"] = commitments
     if by_source:
         report["by_source"] = {}
         for kind, subset in split_by_source(items).items():

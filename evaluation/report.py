@@ -90,6 +90,20 @@ def _deadline_line(report: dict) -> str:
             f"({_num(d.get('correct', 0))} correct, {_num(d.get('found', 0))} found, of {_num(d.get('total', 0))})")
 
 
+def _commitment_line(report: dict) -> str | None:
+    """Commitment scores (ANNOTATION.md, "Commitments"), where the gold annotates them."""
+    c = report.get("commitments")
+    if not c:
+        return None
+    d, a, due = c["detection"], c["actor"], c["due"]
+    return (f"commitments ({c['n_letters']} letters, {c['gold']} gold, {c['predicted']} predicted; a match is an overlapping "
+            f"span): detection P {_num(d['p'])} {_ci(d.get('p_ci95'))}, R {_num(d['r'])} {_ci(d.get('r_ci95'))}, "
+            f"F1 {_num(d['f'])} {_ci(d.get('f_ci95'))}; actor accuracy {_num(a['accuracy'])} {_ci(a.get('accuracy_ci95'))} "
+            f"({a['correct']} of {a['matched']} matched); due-period accuracy {_num(due['accuracy'])} "
+            f"{_ci(due.get('accuracy_ci95'))} ({due['correct']} of {due['total']} matched commitments with a gold due "
+            f"period; {_num(due['accuracy_all_matched'])} counting no due on both sides as right)")
+
+
 def _sizes(report: dict) -> str:
     boot = report.get("bootstrap", {})
     n = f"; 95% intervals from {boot['n']} bootstrap resamples of letters" if boot.get("n") else ""
@@ -99,6 +113,9 @@ def _sizes(report: dict) -> str:
 def _extra_lines(report: dict) -> list[str]:
     """The deadline normaliser on gold spans and, in raw mode, segmentation scores."""
     lines = []
+    commitments = _commitment_line(report)
+    if commitments:
+        lines.append(commitments)
     normaliser = report.get("deadlines", {}).get("normaliser_on_gold_spans")
     if normaliser and normaliser.get("total"):
         lines.append(f"deadline normaliser on the gold DATE spans: {_num(normaliser['accuracy'])} "

@@ -412,6 +412,66 @@ def annotate(
               f"each is listed in {out / 'errors.jsonl'} and retried by --resume", 1)
 
 
+@app.command()
+def register(
+    paths: list[Path] = typer.Argument(..., help="Annotation output (a `kamerbrief annotate` folder or its annotations.jsonl), "
+                                                 "or letters, folders and JSONL collections to annotate first."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output folder: register.parquet, register.csv, index.html, letters/, "
+                                                      "errors.jsonl (and annotations/ when letters are annotated)."),
+    as_of: str | None = typer.Option(None, "--as-of", help="The date the status is computed on, YYYY-MM-DD (default: today)."),
+    model: str | None = typer.Option(None, help="Pipeline for letters that are not annotated yet (default: the default model)."),
+    resume: bool = typer.Option(False, help="Go on with the annotation of an earlier run in the same output folder."),
+    batch_size: int = typer.Option(64, help="Paragraphs per model batch."),
+    max_mb: float = typer.Option(50.0, "--max-mb", help="Refuse letter files larger than this many megabytes."),
+) -> None:
+    """Build the register of commitments across letters: who promised what, by when, in answer to which
+    recommendation, and its status on --as-of (open, due, overdue, no deadline).
+
+    Annotation output is read without a model; letters are annotated first into OUT/annotations/ (crash-safe,
+    --resume goes on after a kill). A letter that fails is listed in OUT/errors.jsonl and skipped.
+
+    Exit status: 0 every letter entered; 1 some letters failed; 2 usage, model or output error.
+    """
+    import json
+    from datetime import date
+
+    from kamerbrief.pipeline.batch import ERRORS, LEDGER, annotate_corpus, check_output, load_checked
+    from kamerbrief.pipeline.register import build_register, is_annotation_output
+
+    try:
+        day = date.fromisoformat(as_of) if as_of else date.today()
+    except ValueError:
+        _fail(f"error: --as-of {as_of!r} is not a date (YYYY-MM-DD)", 2)
+    annotated = [p for p in paths if is_annotation_output(p)]
+    letters = [p for p in paths if p not in annotated]
+    failed_before: list[dict] = []
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        if letters:
+            work = check_output(out / "annotations", resume)
+            nlp = load_checked(model, batch_size=batch_size)
+            counts = annotate_corpus(letters, work, nlp, formats=("jsonl",), html=False, resume=resume,
+                                     batch_size=batch_size, max_bytes=int(max_mb * 1024 * 1024))
+            typer.echo(f"annotated {counts['letters']} letter(s) in {counts['seconds']:.1f} s, failed {counts['failed']}, "
+                       f"skipped (already done) {counts['skipped']}")
+            annotated.append(work)
+            if (work / ERRORS).is_file():
+                failed_before = [json.loads(line) for line in (work / ERRORS).read_text(encoding="utf-8").splitlines() if line]
+        elif not annotated:
+            _fail("error: nothing to register", 2)
+        summary = build_register([p if p.is_dir() or p.name.endswith(".jsonl") else p / LEDGER for p in annotated], out,
+                                 day, failed_before=failed_before)
+    except KamerbriefError as err:
+        _fail(f"error: {err}", 2)
+    except OSError as err:
+        _fail(f"error: {out}: {err.strerror or err}", 2)
+    status = ", ".join(f"{k} {v}" for k, v in summary["per_status"].items())
+    typer.echo(f"register: {summary['n_commitments']} commitments in {summary['n_letters']} of {summary['letters_read']} "
+               f"letter(s) ({status}; as of {day.isoformat()}); failed {summary['failed']} -> {out}")
+    if summary["failed"]:
+        _fail(f"{summary['failed']} letter(s) failed; each is listed in {out / 'errors.jsonl'}", 1)
+
+
 @app.command(cls=ListOptionsCommand)
 def evaluate(
     data: list[Path] = typer.Option(..., "--data", help="Gold record files or folders (inline or standoff ANNOTATION.md records): --data A --data B, or --data A B."),

@@ -179,3 +179,10 @@ class OutputError(KamerbriefError):
     is rolled back, so ``--resume`` completes the run exactly once."""
 
     code = "E603"
+
+
+class RegisterEntryError(KamerbriefError):
+    """An annotated letter could not be entered in the commitment register (``kamerbrief register``): a
+    record without paragraphs, a broken line; it is listed in the register's errors.jsonl and skipped."""
+
+    code = "E604"

@@ -7,7 +7,8 @@ ANNOTATION.md records (``paragraphs``: their paragraphs are kept as given).
 Outputs in ``out_dir``:
 - ``annotations.jsonl``: one annotated record per letter, ``input`` first (always written: it is also
   the ledger that ``--resume`` reads);
-- ``paragraphs/part-NNNNN.parquet`` (``--format parquet``): one row per paragraph, entities as a list column;
+- ``paragraphs/part-NNNNN.parquet`` (``--format parquet``): one row per paragraph, entities and commitments as list
+  columns;
 - ``docbin/part-NNNNN.spacy`` (``--format docbin``): the paragraph Docs, letter input, id and index in user data;
 - ``html/<letter>-<hash>.html`` (``--html``): the displaCy report per letter;
 - ``errors.jsonl``: one line per letter that failed in this run, with the input, file, error code and reason.
@@ -559,11 +560,14 @@ def _parquet_schema():
 
     entity = pa.struct([("start", pa.int64()), ("end", pa.int64()), ("label", pa.string()), ("text", pa.string()),
                         ("range_start", pa.string()), ("range_end", pa.string())])
+    commitment = pa.struct([("start", pa.int64()), ("end", pa.int64()), ("text", pa.string()), ("actor", pa.string()),
+                            ("deadline", pa.string()), ("due_start", pa.string()), ("due_end", pa.string()),
+                            ("recommendation", pa.int64()), ("stance", pa.string())])
     return pa.schema([("input", pa.string()), ("letter_id", pa.string()), ("letter_date", pa.string()),
                       ("paragraph", pa.int64()), ("kind", pa.string()), ("text", pa.string()),
                       ("labels", pa.list_(pa.string())), ("stance", pa.string()), ("scores", pa.string()),
                       ("deadline_due_start", pa.string()), ("deadline_due_end", pa.string()),
-                      ("entities", pa.list_(entity))])
+                      ("entities", pa.list_(entity)), ("commitments", pa.list_(commitment))])
 
 
 def _parquet_rows(results) -> Iterator[dict]:
@@ -579,7 +583,12 @@ def _parquet_rows(results) -> Iterator[dict]:
                    "entities": [{"start": e["start"], "end": e["end"], "label": e["label"],
                                  "text": p["text"][e["start"]:e["end"]],
                                  "range_start": (e.get("range") or {}).get("start"),
-                                 "range_end": (e.get("range") or {}).get("end")} for e in p["entities"]]}
+                                 "range_end": (e.get("range") or {}).get("end")} for e in p["entities"]],
+                   "commitments": [{"start": c["start"], "end": c["end"], "text": c["text"], "actor": c["actor"].get("text"),
+                                    "deadline": (c.get("deadline") or {}).get("text"),
+                                    "due_start": (c.get("due") or {}).get("start"), "due_end": (c.get("due") or {}).get("end"),
+                                    "recommendation": c.get("recommendation"), "stance": c.get("stance")}
+                                   for c in p.get("commitments") or []]}
 
 
 def _write_parquet(path: Path, results) -> None:

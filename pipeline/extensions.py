@@ -8,6 +8,8 @@
   ``doc._.deadline_chars``, its character offsets, which is what is stored so DocBins serialise);
 - ``doc._.deadline_due``: ``(start, end)`` ISO dates, the period in which that deadline falls due (the
   span's range with its signal word applied: "voor het zomerreces van 2021" ends on 2021-07-01);
+- ``doc._.commitments``: the paragraph's commitments (``kamerbrief.pipeline.commitments``), plain dicts with
+  character offsets into ``doc.text``;
 - ``span._.date_range``: for DATE spans, ``(start, end)`` ISO dates inclusive, or None;
 - ``doc._.source_text``: the text as the user gave it, before normalisation (``kamerbrief.pipeline.normalize``;
   None when the Doc was made without it); ``doc._.source_offsets`` the offset map (None when nothing
@@ -17,7 +19,7 @@
 from spacy.tokens import Doc, Span
 
 for _name, _default in (("source_text", None), ("source_offsets", None), ("labels", None), ("stance", None), ("stance_scores", None), ("letter_date", None),
-                        ("kind", None), ("deadline_chars", None), ("deadline_due", None)):
+                        ("kind", None), ("deadline_chars", None), ("deadline_due", None), ("commitments", None)):
     if not Doc.has_extension(_name):
         Doc.set_extension(_name, default=_default)
 

@@ -3,7 +3,9 @@
 ``annotate_letters`` pipes the paragraphs of many letters through ``nlp.pipe`` together (one lazy
 stream, so batches stay full and memory bounded; over-long paragraphs in pieces) and returns, per letter, the ANNOTATION.md record with
 predictions plus ``links``: for every recommendation, the cabinet's position on it, the actions that
-follow it and their deadlines, all within its section.
+follow it and their deadlines, all within its section; each paragraph's ``commitments`` (who promises what
+by when, ``kamerbrief.pipeline.commitments``) get the signer for "ik"/"wij"/"het kabinet" and the
+recommendation and stance of the section they stand in.
 
 Section rule: a recommendation's scope runs from its paragraph to the next heading or the next
 recommendation paragraph, whichever comes first; when the recommendation is itself a heading
@@ -40,6 +42,10 @@ def paragraph_record(doc: Doc, kind: str) -> dict:
               "scores": {label: round(score, 4) for label, score in doc.cats.items()}}
     if "adoption" in record["labels"]:
         record["stance"] = doc._.stance
+    if doc._.commitments is not None:
+        from kamerbrief.pipeline.commitments import commitment_records
+
+        record["commitments"] = commitment_records(doc)
     if doc._.deadline is not None:
         span = doc._.deadline
         record["deadline"] = {"start": span._.source_start, "end": span._.source_end, "text": span._.source_text,
@@ -150,11 +156,21 @@ def merge_pieces(pieces: list[tuple[int, dict]], text: str, kind: str) -> dict:
     if "adoption" in labels:
         stanced = [p for _, p in pieces if p.get("stance")]
         record["stance"] = max(stanced, key=lambda p: p["scores"].get("adoption", 0.0))["stance"] if stanced else None
+    if any("commitments" in p for _, p in pieces):
+        record["commitments"] = [_shifted(c, start) for start, p in pieces for c in p.get("commitments", [])]
     deadline = next(((start, p["deadline"]) for start, p in pieces if p.get("deadline")), None)
     if deadline:
         start, d = deadline
         record["deadline"] = {**d, "start": d["start"] + start, "end": d["end"] + start}
     return record
+
+
+def _shifted(commitment: dict, offset: int) -> dict:
+    """A piece's commitment in paragraph offsets."""
+    def move(part):
+        return {**part, "start": part["start"] + offset, "end": part["end"] + offset} if part and "start" in part else part
+    return {**move(commitment), "actor": move(commitment["actor"]), "dates": [move(d) for d in commitment["dates"]],
+            "deadline": move(commitment.get("deadline"))}
 
 
 def _merge_docs(docs: list[Doc], scores: dict) -> Doc:
@@ -182,7 +198,10 @@ class RecordSink:
             self.docs.append(doc)
 
     def finish(self, skeleton: dict) -> tuple[dict, list[Doc]]:
-        return {**skeleton, "paragraphs": self.paragraphs}, self.docs
+        from kamerbrief.pipeline.commitments import resolve_actors
+
+        # the commitments' signer and answered recommendation need the whole letter's links
+        return resolve_actors({**skeleton, "paragraphs": self.paragraphs}), self.docs
 
 
 class _LetterResult:
@@ -263,8 +282,10 @@ def annotate_letters(letters: Iterable[Letter], nlp, batch_size: int = 64, n_pro
 
 
 def _record(letter: Letter, paragraphs: list[dict], links: list[dict] | None = None) -> dict:
-    return {"id": letter.id, "source": letter.path or "", "meta": dict(letter.meta), "paragraphs": paragraphs,
-            "links": link_recommendations(paragraphs) if links is None else links}
+    from kamerbrief.pipeline.commitments import resolve_actors
+
+    return resolve_actors({"id": letter.id, "source": letter.path or "", "meta": dict(letter.meta), "paragraphs": paragraphs,
+                           "links": link_recommendations(paragraphs) if links is None else links})
 
 
 def letter_record(letter: Letter, docs: list[Doc]) -> dict:

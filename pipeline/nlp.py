@@ -2,7 +2,8 @@
 
 Pipeline: ``kamerbrief_transformer`` (entities, paragraph labels, stance) -> ``kamerbrief_rules``
 (REF/DATE patterns merged by the policy in ``kamerbrief.pipeline.rules``) -> ``kamerbrief_deadlines``
-(date ranges and the deadline span of ``deadline`` paragraphs), behind the ``kamerbrief.Tokenizer.v1``
+(date ranges and the deadline span of ``deadline`` paragraphs) -> ``kamerbrief_commitments`` (every
+promise: its actor, dates and due period; ``kamerbrief.pipeline.commitments``), behind the ``kamerbrief.Tokenizer.v1``
 tokenizer, which normalises the text first and keeps the map back to it
 (``kamerbrief.pipeline.tokenizer``). A saved pipeline is an ordinary spaCy
 folder, so ``spacy.load(path)`` works as well as ``kamerbrief.load(path)``; the components are found
@@ -144,7 +145,7 @@ def default_model_path() -> Path:
 
 def build_pipeline(model_dir: str | Path, rules: bool = True, **transformer_config):
     """A fresh pipeline around a trained model folder (``kamerbrief train`` output)."""
-    from kamerbrief.pipeline import date_ranges, transformer  # noqa: F401  (register factories)
+    from kamerbrief.pipeline import commitments, date_ranges, transformer  # noqa: F401  (register factories)
     from kamerbrief.pipeline.tokenizer import blank
 
     nlp = blank()
@@ -152,6 +153,16 @@ def build_pipeline(model_dir: str | Path, rules: bool = True, **transformer_conf
     if rules:
         nlp.add_pipe("kamerbrief_rules")
     nlp.add_pipe("kamerbrief_deadlines")
+    nlp.add_pipe("kamerbrief_commitments")
+    return nlp
+
+
+def with_commitments(nlp):
+    """Pipelines saved before the commitments component existed get it after ``kamerbrief_deadlines``."""
+    from kamerbrief.pipeline import commitments  # noqa: F401
+
+    if "kamerbrief_commitments" not in nlp.pipe_names and "kamerbrief_deadlines" in nlp.pipe_names:
+        nlp.add_pipe("kamerbrief_commitments", after="kamerbrief_deadlines")
     return nlp
 
 
@@ -174,12 +185,12 @@ def load(name_or_path: str | Path | None = None, **transformer_config):
     component's settings (``batch_size``, ``threads``, ``precision``, ...)."""
     import spacy
 
-    from kamerbrief.pipeline import date_ranges, tokenizer, transformer  # noqa: F401
+    from kamerbrief.pipeline import commitments, date_ranges, tokenizer, transformer  # noqa: F401
 
     path = find_model(name_or_path).path
     if (path / "config.cfg").is_file():
         overrides = {f"components.kamerbrief_transformer.{k}": v for k, v in transformer_config.items()}
-        return spacy.load(path, config=overrides)
+        return with_commitments(spacy.load(path, config=overrides))
     if (path / "config.json").is_file():
         return build_pipeline(path, **transformer_config)
     raise KamerbriefError("no kamerbrief pipeline or model here (expected config.cfg or config.json); "

@@ -1,6 +1,6 @@
 """HTML views of annotated letters, built with displaCy: entities highlighted inline, paragraph labels
 as coloured margins, the stance and the deadline range beside each paragraph, and the
-recommendation links at the top."""
+recommendation links and the commitments (who promises what, by when) at the top."""
 from __future__ import annotations
 
 import html
@@ -71,6 +71,23 @@ def links_html(record: dict) -> str:
             + "".join(rows) + "</table>")
 
 
+def commitments_html(record: dict) -> str:
+    """Every commitment of the letter: actor, what, deadline and due period, the recommendation it answers."""
+    rows = []
+    for index, paragraph in enumerate(record["paragraphs"]):
+        for c in paragraph.get("commitments") or []:
+            due = f"{c['due']['start']} – {c['due']['end']}" if c.get("due") else "—"
+            deadline = html.escape((c.get("deadline") or {}).get("text") or "—")
+            rec = c.get("recommendation")
+            answers = (f'<a href="#p{rec}">¶{rec}</a> {html.escape(str(c.get("stance") or ""))}' if rec is not None else "—")
+            rows.append(f'<tr><td><a href="#p{index}">¶{index}</a></td><td>{html.escape(c["actor"].get("text") or "")}</td>'
+                        f"<td>{html.escape(c['text'])}</td><td>{deadline}</td><td>{due}</td><td>{answers}</td></tr>")
+    if not rows:
+        return "<p><i>No commitments found.</i></p>"
+    return ('<table class="links"><tr><th>¶</th><th>actor</th><th>commitment</th><th>deadline</th><th>due</th>'
+            "<th>answers</th></tr>" + "".join(rows) + "</table>")
+
+
 def letter_html(record: dict) -> str:
     """A standalone HTML page for one annotated letter record."""
     return "".join(letter_html_parts(record, record["paragraphs"]))
@@ -86,7 +103,13 @@ def letter_html_parts(record: dict, paragraphs: Iterable[dict]) -> Iterator[str]
     facts = " · ".join(html.escape(f"{k}: {meta[k]}") for k in ("date", "sender", "dossier", "number") if meta.get(k))
     yield (f"<!DOCTYPE html><html lang=\"nl\"><head><meta charset=\"utf-8\"><title>{title}</title><style>{STYLE}</style></head>"
            f"<body><h1>{title}</h1><p>{facts}</p><p class=\"legend\">{legend}</p><h2>Recommendations</h2>{links_html(record)}"
-           f"<h2>Letter</h2>")
+           f"<p><a href=\"#commitments\">Commitments</a> (after the letter)</p><h2>Letter</h2>")
+    # The commitments table comes after the letter: a spooled letter's paragraphs are read once, and only
+    # the commitments (small) are kept on the way.
+    with_commitments: dict[int, dict] = {}
     for i, p in enumerate(paragraphs):
         yield paragraph_html(i, p)
-    yield "</body></html>"
+        if p.get("commitments"):
+            with_commitments[i] = {"commitments": p["commitments"]}
+    listed = [with_commitments.get(i, {}) for i in range(max(with_commitments, default=-1) + 1)]
+    yield f'<h2 id="commitments">Commitments</h2>{commitments_html({"paragraphs": listed})}</body></html>'

@@ -48,8 +48,10 @@ class SpooledLetter:
 
     def __init__(self, letter: Letter, keep_docs: bool, folder: str | Path, key: str):
         self.keep_docs, self.key, self.letter_id = keep_docs, key, letter.id
+        self.folder = folder
         self.file = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES, dir=folder)
         self.n_paragraphs = self.words = self._json_bytes = 0
+        self.has_commitments = False
         self.recommendation_texts: dict[int, str] = {}  # what the HTML report's links table shows of them
         self.skeleton: dict | None = None
         self.docbin = None
@@ -76,11 +78,36 @@ class SpooledLetter:
             self.docbin.add(doc)
         self.n_paragraphs += 1
         self.words += len(paragraph["text"].split())
+        self.has_commitments = self.has_commitments or bool(paragraph.get("commitments"))
 
     def finish(self, skeleton: dict):
-        """``(record, docs)`` as ``annotate_letters`` yields them: this letter, and its DocBin (or None)."""
+        """``(record, docs)`` as ``annotate_letters`` yields them: this letter, and its DocBin (or None).
+        The commitments' signer and answered recommendations need the whole letter's links, so the spool is
+        rewritten once with them resolved (paragraph by paragraph, as it was written)."""
         self.skeleton = skeleton
+        if self.has_commitments:
+            self._resolve_commitments()
         return self, self.docbin
+
+    def _resolve_commitments(self) -> None:
+        from collections import deque
+
+        from kamerbrief.pipeline.commitments import resolve_paragraphs, signer_of
+
+        signature, last = None, deque(maxlen=3)  # what signer_of reads of the paragraphs
+        for paragraph in self.paragraphs():
+            if signature is None and paragraph.get("kind") == "signature":
+                signature = paragraph
+            last.append(paragraph)
+        signer = signer_of({**self.skeleton, "paragraphs": ([signature] if signature else []) + list(last)})
+        resolved = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES, dir=self.folder)
+        self._json_bytes = 0
+        for paragraph in resolve_paragraphs(self.skeleton, self.paragraphs(), signer):
+            data = _dumps(paragraph).encode("utf-8")
+            resolved.write(data + b"\n")
+            self._json_bytes += len(data)
+        self.file.close()
+        self.file = resolved
 
     # reading it back -------------------------------------------------------------------------------
     def _lines(self) -> Iterator[bytes]:

@@ -12,7 +12,7 @@ def test_spacy_load_and_kamerbrief_load_give_the_same_pipeline(tiny_pipeline):
     import kamerbrief
 
     nlp = spacy.load(tiny_pipeline)
-    assert nlp.pipe_names == ["kamerbrief_transformer", "kamerbrief_rules", "kamerbrief_deadlines"]
+    assert nlp.pipe_names == ["kamerbrief_transformer", "kamerbrief_rules", "kamerbrief_deadlines", "kamerbrief_commitments"]
     assert kamerbrief.load(tiny_pipeline).pipe_names == nlp.pipe_names
     # A bare trained model folder is wrapped in a fresh pipeline too.
     inner = tiny_pipeline / "kamerbrief_transformer" / "model"

@@ -1,0 +1,366 @@
+"""The ``kamerbrief_commitments`` component: every promise in a paragraph, who makes it and by when.
+
+Runs after ``kamerbrief_deadlines`` and derives commitments by rules from what the model found: the
+paragraph's labels and scores, its entities (ORG, PER, DATE with their ranges) and a small lexicon of
+Dutch actor words (spaCy ``Matcher``). The rules are those of ``data/ANNOTATION.md``, "Commitments":
+
+1. Units: the paragraph's sentences, cut also at ";" and before "en zal" / "en zullen" (two promises in
+   one sentence). A unit in a paragraph the model scores as an action (or deadline) is a commitment when it
+   promises something (future, intention, informing the Kamer, a present-tense measure, a request to a
+   named party) and is not a finding, a position, a recommendation or the letter's own act.
+2. A unit without an actor of its own that only says when the deliverable of the commitment before it is
+   ready, appears or goes into consultation joins that commitment.
+3. Actor: the agent after "door"; the party asked or ordered to act ("Ik vraag het RIVM ..."); else the
+   first actor candidate not governed by a preposition (an ORG or PER entity, a lexicon word, "ik", "wij",
+   "het kabinet"); first-person words, an agentless passive and no candidate mean the signer, resolved at
+   the letter level (:func:`resolve_actors`) from ``meta.sender`` or the signature.
+4. Dates: every DATE entity in the commitment; its due period is that of its deadline DATE, computed by
+   :func:`kamerbrief.pipeline.deadlines.due_period` (the same rule as a deadline paragraph's): the DATE
+   with the latest due end among those that are not a start ("vanaf", "met ingang van", "na") or past;
+   "bij de begroting voor 2026" falls due on Prinsjesdag 2025.
+
+``doc._.commitments`` is a list of plain dicts with character offsets into ``doc.text`` (so DocBins
+serialise): ``start``, ``end``, ``actor`` (``{"text", "start", "end"}`` or ``{"signer": True, "word":
+<the word or "">}``), ``dates`` (``[[start, end], ...]``), ``deadline`` (``[start, end]`` or None) and
+``due`` (``[iso_start, iso_end]`` or None).
+"""
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from spacy.language import Language
+from spacy.matcher import Matcher
+from spacy.tokens import Doc, Span
+
+from kamerbrief.pipeline import extensions  # noqa: F401
+from kamerbrief.pipeline.deadlines import as_date, due_period, prinsjesdag
+
+SKIPPED_KINDS = {"heading", "footnote", "signature", "addressee", "date_line", "salutation"}
+ABBREVIATION = re.compile(r"(?:\b[A-Z]|\b(?:dr|prof|mr|drs|ir|ing|nr|nrs|art|jl|blz|ca|bijv|resp|o\.a|e\.a|m\.b\.t|i\.p\.v))\.$",
+                          re.IGNORECASE)
+UNIT_BREAK = re.compile(r"(?<=[.!?])[\"'”’)]*\s+(?=[A-Z\"„‘'(])|(?<=;)\s+|\s+(?=en (?:zal|zullen)\b)")
+SIGNER_WORDS = re.compile(r"^(?:ik|wij|we|het kabinet|de regering|het rijk|mijn ministerie|ons ministerie)$", re.IGNORECASE)
+PREPOSITIONS = {"met", "aan", "bij", "voor", "van", "naar", "over", "op", "in", "tot", "uit", "tegen", "namens", "via",
+                "zonder", "onder", "tussen", "binnen", "door", "om", "rond", "na", "tijdens", "vanuit", "richting", "zoals"}
+ARTICLES = {"de", "het", "een", "'t", "haar", "zijn", "hun"}
+# Bodies that receive letters rather than act in them.
+RECIPIENTS = re.compile(r"^(?:(?:Tweede |Eerste )?Kamer|Voorzitter van de|Staten-Generaal)", re.IGNORECASE)
+# Lowercase plural or generic actors (ANNOTATION.md leaves them untagged), matched at the start of a unit or
+# as the party asked to act.
+ACTOR_WORDS = ["gemeenten", "provincies", "waterschappen", "veiligheidsregio's", "netbeheerders", "zorgkantoren",
+               "zorgverzekeraars", "zorgaanbieders", "werkgevers", "scholen", "schoolbesturen", "inrichtingen",
+               "inspectie", "politie", "partijen", "fondsbeheerders", "ambassades", "sociale partners", "toezichthouders",
+               "uitvoeringsorganisaties", "ministeries", "corporaties", "woningcorporaties"]
+
+# -- what a unit says -------------------------------------------------------------------------------
+PROMISE = re.compile(
+    r"\b(?:zal|zullen|ga|gaat|gaan|wil|willen|voornemens|streef|streeft|streven|verwacht|verwachten|"
+    r"informeer|informeert|informeren|rapporteer|rapporteert|rapporteren|meld|stuur|zend|ontvangt u|ontvangt uw kamer|"
+    r"ontvangt de kamer|uw kamer ontvangt|leg .{0,80}voor|zeg .{0,40}toe|"
+    r"(?<!de )(?<!een )(?:vraag|verzoek)(?! naar)|vragen|laat|heb .{0,60}(?:gevraagd|verzocht|opgedragen)|"
+    r"hebben .{0,60}(?:gevraagd|verzocht)|"
+    r"wordt momenteel|worden momenteel|werk .{0,40}aan|werken .{0,40}aan|werk .{0,80}uit|start|starten|"
+    r"komt er|er komt)\b", re.IGNORECASE)
+FIRST_PERSON = re.compile(r"ik|wij|we", re.IGNORECASE)
+PASSIVE = re.compile(r"\b(?:wordt|worden|krijgt|krijgen)\b", re.IGNORECASE)
+# Findings, positions, recommendations, the letter's own act, past and standing practice.
+NOT_A_PROMISE = re.compile(
+    r"\b(?:beveelt|adviseert|adviseren|verzoekt|verzoeken|vraagt|roept .{0,40}op|concludeert|constateert|"
+    r"stelt vast|wijst erop|oordeelt|schat|bepleit|onderschrijf|onderschrijft|onderschrijven|acht ik|achten wij|"
+    r"acht het|vind ik|ik zie|herken|herkent|dank|vertrouw|hierbij|met deze brief|in deze brief|deze brief bevat|"
+    r"hieronder|blijf|blijft|blijven|zet(?:ten)? .{0,60}voort|geef .{0,20}uitvoering aan|geef .{0,40}invulling aan|"
+    r"sta .{0,20}open|ben .{0,20}bereid|in lijn met|wijk\w* .{0,40}\baf\b|regelt dat|treedt .{0,60}in werking|"
+    r"treden .{0,60}in werking|dienen .{0,80}\bte\b|(?:motie|verzoek)\w* (?:uit|uitvoeren)\b|afgesproken|aangekondigd|"
+    r"hecht|hechten)\b"
+    r"|(?<!een )\b(?:deel|deelt|delen)\s+(?:ik|wij|we|het kabinet|de|het)\b"
+    r"|\b(?:neem|neemt|nemen)\b.{0,80}\bover(?=\s*(?:[.,;:]|$|en\b|maar\b))",
+    re.IGNORECASE)
+PAST = re.compile(r"\b(?:heeft|hebben|heb|is|zijn|was|waren|werd|werden)\b(?:\s+\S+){0,20}?\s+ge(?!reed\b)\w+(?:d|t|en)\b",
+                  re.IGNORECASE)
+SUBORDINATE = re.compile(r"(?:,\s*(?:die|dat|waar\w*)|\bnadat|\btoen|\bwaarvan|\bwaarin|\bzoals)\b", re.IGNORECASE)
+REQUEST = re.compile(r"\b(?:(?<!de )(?<!een )(?:vraag|verzoek)(?! naar)|vragen|laat|gevraagd|verzocht|opgedragen)\b", re.IGNORECASE)
+MILESTONE = re.compile(
+    r"\b(?:gereed|klaar|beschikbaar|afgerond|operationeel|verschijnt|verschijnen|gepubliceerd|opengesteld|"
+    r"consultatie|ingediend|van kracht|in gebruik|te raadplegen|getest|getekend|ondertekend|gesloten|vastgesteld|"
+    r"volgt|inzetbaar|bemand)\b", re.IGNORECASE)
+STRONG_PROMISE = re.compile(r"\b(?:zal|zullen|ga|gaat|gaan)\b", re.IGNORECASE)
+INFORMING = re.compile(r"\b(?:informeer|informeren|stuur|sturen|zend|zenden|toezenden|rapporteer|ontvangt)\b", re.IGNORECASE)
+OWN_MILESTONE = re.compile(r"^(?:ik|wij|we) verwacht(?:en)?\b", re.IGNORECASE)
+# The subject only receives or undergoes something: the actor is whoever gives it (the signer, unless named).
+PATIENT_VERBS = re.compile(r"^(?:\([^)]*\)\s*)?(?:wordt|worden|krijgt|krijgen)\b(?!\s+opdracht)", re.IGNORECASE)
+START_SIGNAL = re.compile(r"\b(?:vanaf|met ingang van|per|sinds|na)\s*$", re.IGNORECASE)
+# "de verkiezingen van 2017": a DATE that dates something else; used only where no other DATE is left.
+MODIFIER = re.compile(r"\bvan\s*$", re.IGNORECASE)
+BUDGET_FOR = re.compile(r"\bbegroting(?:\s+van\s+\S+(?:\s+\S+){0,3})?\s+voor\s*$", re.IGNORECASE)
+
+
+class CommitmentFinder:
+    def __init__(self, nlp: Language, name: str, min_action_score: float, actor_words: list[str]):
+        self.name = name
+        self.min_action_score = min_action_score
+        self.matcher = Matcher(nlp.vocab)
+        self.matcher.add("ACTOR", [[{"LOWER": w} for w in word.split()] for word in actor_words])
+
+    # -- units ------------------------------------------------------------------------------------
+    @staticmethod
+    def units(doc: Doc) -> list[tuple[int, int]]:
+        """Character spans of the paragraph's sentences and clauses (see the module docstring)."""
+        text, cuts = doc.text, [0]
+        inside = [(e.start_char, e.end_char) for e in doc.ents]
+        for match in UNIT_BREAK.finditer(text):
+            if ABBREVIATION.search(text[max(0, match.start() - 8):match.start()]) and match.group(0).strip() == "":
+                continue
+            if any(s < match.start() < e for s, e in inside):
+                continue
+            cuts.append(match.end())
+        cuts.append(len(text))
+        spans = []
+        for start, end in zip(cuts, cuts[1:], strict=False):
+            piece = text[start:end]
+            stripped = piece.strip()
+            if stripped:
+                offset = start + piece.index(stripped)
+                spans.append((offset, offset + len(stripped)))
+        return spans
+
+    # -- decisions --------------------------------------------------------------------------------
+    def promises(self, text: str, action_paragraph: bool, actor: dict, has_future_date: bool, list_item: bool = False) -> bool:
+        if NOT_A_PROMISE.search(text):
+            return False
+        past = PAST.search(text)
+        if past and not SUBORDINATE.search(text[:past.start()]) and not REQUEST.search(text) and not PROMISE.search(text):
+            return False
+        if PROMISE.search(text):
+            return True
+        if not action_paragraph:
+            return False
+        # Present-tense measures in an action paragraph: by the signer, by a named party, or passive.
+        return "start" in actor or bool(actor.get("word")) or bool(PASSIVE.search(text)) or (list_item and has_future_date)
+
+    def actor(self, doc: Doc, start: int, end: int) -> dict:
+        span = doc.char_span(start, end, alignment_mode="expand")
+        candidates: list[tuple[int, int, str, bool]] = []  # (token index, end token, text, signer)
+        for ent in doc.ents:
+            if ent.start >= span.start and ent.end <= span.end and ent.label_ in ("ORG", "PER") \
+                    and not RECIPIENTS.match(ent.text):
+                candidates.append((ent.start, ent.end, ent.text, False))
+            elif ent.label_ == "LOC" and ent.start == span.start:
+                candidates.append((ent.start, ent.end, ent.text, False))
+        for _, s, e in self.matcher(doc):
+            if s >= span.start and e <= span.end and not any(c[0] <= s < c[1] for c in candidates):
+                candidates.append((s, e, doc[s:e].text, False))
+        for token in span:
+            if SIGNER_WORDS.match(token.text):
+                candidates.append((token.i, token.i + 1, token.text, True))
+        for i in range(span.start, span.end - 1):
+            pair = f"{doc[i].text} {doc[i + 1].text}"
+            if SIGNER_WORDS.match(pair):
+                candidates.append((i, i + 2, pair, True))
+        candidates.sort()
+
+        def before(index: int) -> str | None:
+            j = index - 1
+            while j >= span.start and doc[j].lower_ in ARTICLES:
+                j -= 1
+            return doc[j].lower_ if j >= span.start else None
+
+        # A candidate is governed by a preposition, or coordinated with / in brackets after one that is.
+        governed: dict[int, str | None] = {}
+        for k, (s_, _e, _text, _signer) in enumerate(candidates):
+            word = before(s_)
+            if k and word in {"en", ",", "(", "of"} and candidates[k - 1][1] >= s_ - 3:
+                word = governed[k - 1]
+            governed[k] = word if word in PREPOSITIONS else None
+
+        def as_actor(candidate) -> dict:
+            s_, e_, text, signer = candidate
+            if signer:
+                return {"signer": True, "word": text}
+            return {"text": doc[s_:e_].text, "start": doc[s_].idx, "end": doc[e_ - 1].idx + len(doc[e_ - 1].text)}
+
+        agents = [c for k, c in enumerate(candidates) if not c[3] and governed[k] == "door"]
+        if agents:
+            return as_actor(agents[0])
+        free = [c for k, c in enumerate(candidates) if governed[k] is None]
+        for request in REQUEST.finditer(span.text):
+            at = doc.char_span(span.start_char + request.start(), span.start_char + request.end(), alignment_mode="expand")
+            asked = [c for c in free if not c[3] and (abs(c[0] - at.end) <= 4 or abs(at.start - c[1]) <= 4)]
+            if asked and any(c[3] for c in free):
+                return as_actor(asked[0])
+        if free and not free[0][3] and PATIENT_VERBS.match(doc.text[doc[free[0][1] - 1].idx + len(doc[free[0][1] - 1].text):span.end_char].lstrip()):
+            return {"signer": True, "word": ""}
+        if free:
+            return as_actor(free[0])
+        return {"signer": True, "word": ""}
+
+    @staticmethod
+    def due(doc: Doc, dates: list[Span], letter_date: str | None) -> tuple[Span | None, tuple[str, str] | None]:
+        """The deadline DATE of a commitment and its due period (see the module docstring)."""
+        ref = as_date(letter_date)
+        best: tuple[Span | None, tuple[str, str] | None] = (None, None)
+        plain = [d for d in dates if not MODIFIER.search(doc.text[max(0, d.start_char - 10):d.start_char])]
+        for span in plain or dates:
+            before = doc.text[max(0, span.start_char - 60):span.start_char]
+            if START_SIGNAL.search(before):
+                continue
+            rng = span._.date_range
+            year = re.fullmatch(r"(?:1[89]|2[01])\d\d", span.text.strip())
+            if year and BUDGET_FOR.search(before):
+                day = prinsjesdag(int(year.group(0)) - 1)[0].isoformat()
+                period = (day, day)
+            elif rng is None:
+                continue
+            else:
+                period = due_period(span.text, rng, before[-40:], letter_date)
+            if period is None or (ref is not None and date.fromisoformat(period[1]) < ref):
+                continue
+            if best[1] is None or period[1] > best[1][1] or (period[1] == best[1][1] and period[0] > best[1][0]):
+                best = (span, period)
+        return best
+
+    # -- the component ----------------------------------------------------------------------------
+    def __call__(self, doc: Doc) -> Doc:
+        doc._.commitments = self.find(doc)
+        return doc
+
+    def find(self, doc: Doc) -> list[dict]:
+        if doc._.kind in SKIPPED_KINDS:
+            return []
+        labels = set(doc._.labels or [])
+        action_paragraph = "action" in labels or doc.cats.get("action", 0.0) >= self.min_action_score
+        # A position paragraph ("neemt niet over. Wel zal ik ...") counts only its explicit promises.
+        position_only = not (action_paragraph or "deadline" in labels)
+        if position_only and "adoption" not in labels:
+            return []
+        letter_date = doc._.letter_date
+        ref = as_date(letter_date)
+        found: list[dict] = []
+        previous_was_commitment = False
+        units: list[tuple[int, int]] = []
+        for start, end in self.units(doc):
+            # "..., en zal ..." is a promise of its own only where another party acts in it.
+            if units and re.match(r"en (?:zal|zullen)\b", doc.text[start:end]) and "start" not in self.actor(doc, start, end):
+                units[-1] = (units[-1][0], end)
+            else:
+                units.append((start, end))
+        for start, end in units:
+            text = doc.text[start:end]
+            dates = [e for e in doc.ents if e.label_ == "DATE" and start <= e.start_char and e.end_char <= end]
+            future = any(e._.date_range and (ref is None or e._.date_range[1] >= ref.isoformat()) for e in dates)
+            actor = self.actor(doc, start, end)
+            if actor.get("word") and not FIRST_PERSON.fullmatch(actor["word"]) \
+                    and not re.search(rf"^(?:\S+\s+){{0,5}}{re.escape(actor['word'])}\b", text):
+                actor = {"signer": True, "word": ""}  # "het kabinet" deep in a subordinate clause is not its subject
+            named = "start" in actor
+            explicit = named or bool(actor.get("word"))
+            continues = (not explicit and (MILESTONE.search(text) or (dates and not PROMISE.search(text)))) \
+                or (OWN_MILESTONE.match(text) and dates and not INFORMING.search(text))
+            if previous_was_commitment and found and continues and not NOT_A_PROMISE.search(text):
+                found[-1]["end"] = end
+                found[-1]["_dates"] += dates
+                continue
+            if (not position_only or STRONG_PROMISE.search(text)) \
+                    and self.promises(text, action_paragraph, actor, future, doc._.kind == "list_item"):
+                found.append({"start": start, "end": end, "actor": actor, "_dates": dates})
+                previous_was_commitment = True
+            else:
+                previous_was_commitment = False
+        for commitment in found:
+            dates = commitment.pop("_dates")
+            deadline, due = self.due(doc, dates, letter_date)
+            commitment["dates"] = [[d.start_char, d.end_char] for d in dates]
+            commitment["deadline"] = [deadline.start_char, deadline.end_char] if deadline is not None else None
+            commitment["due"] = list(due) if due else None
+        return found
+
+
+@Language.factory("kamerbrief_commitments", default_config={"min_action_score": 0.3, "actor_words": ACTOR_WORDS})
+def make_commitments(nlp: Language, name: str, min_action_score: float, actor_words: list[str]) -> CommitmentFinder:
+    return CommitmentFinder(nlp, name, min_action_score, actor_words)
+
+
+# -- the letter level -------------------------------------------------------------------------------
+UNKNOWN_SIGNER = "(signer unknown)"
+SIGNATURE_OFFICE = re.compile(r"^(?:De|Het)\s+((?:Minister|Staatssecretaris|Minister-President)[^,]*)", re.IGNORECASE)
+MINISTRY_OF = re.compile(r"^(?:Minister|Staatssecretaris)\s+(?:van|voor)\s+(.+)$")
+
+
+def signer_of(record: dict) -> str | None:
+    """Who signs the letter: ``meta.sender``, the reader's ``signatory_offices``, else the office in the
+    signature (or last) paragraph, else the ministry or organisation."""
+    meta = record.get("meta") or {}
+    if meta.get("sender"):
+        return str(meta["sender"])
+    offices = meta.get("signatory_offices")
+    if isinstance(offices, list) and offices and offices[0]:
+        return str(offices[0])
+    paragraphs = record.get("paragraphs") or []
+    for paragraph in sorted(paragraphs, key=lambda p: p.get("kind") != "signature")[:1] + paragraphs[-3:][::-1]:
+        found = SIGNATURE_OFFICE.match(paragraph.get("text", "").strip())
+        if found:
+            return found.group(1).strip()
+    return meta.get("organisation") or meta.get("ministry") or None
+
+
+def ministry_of(record: dict) -> str | None:
+    """The ministry a letter comes from: ``meta.ministry``, else what its signer's title names."""
+    meta = record.get("meta") or {}
+    if meta.get("ministry"):
+        return str(meta["ministry"])
+    signer = signer_of(record)
+    found = MINISTRY_OF.match(signer.split(";")[0].split(",")[0].strip()) if signer else None
+    return found.group(1) if found else (meta.get("organisation") or signer)
+
+
+def resolve_actors(record: dict) -> dict:
+    """Fill in the signer for commitments whose actor is "ik", "wij", "het kabinet" or implicit, and link
+    each commitment to the recommendation it answers and the stance taken on it (``links``)."""
+    for _ in resolve_paragraphs(record, record.get("paragraphs") or [], signer_of(record)):
+        pass
+    return record
+
+
+def resolve_paragraphs(skeleton: dict, paragraphs, signer: str | None):
+    """:func:`resolve_actors` one paragraph at a time (a spooled letter is never whole in memory): each
+    paragraph of ``paragraphs`` resolved in place and yielded, with the letter's ``links`` from ``skeleton``."""
+    answered: dict[int, dict] = {}
+    for link in skeleton.get("links") or []:
+        first, last = link["scope"]
+        for j in range(first, last + 1):
+            answered.setdefault(j, link)
+    for index, paragraph in enumerate(paragraphs):
+        for commitment in paragraph.get("commitments") or []:
+            actor = commitment["actor"]
+            if actor.get("signer"):
+                actor["text"] = signer or UNKNOWN_SIGNER
+            link = answered.get(index)
+            commitment["recommendation"] = link["recommendation"] if link else None
+            commitment["stance"] = (link.get("position") or {}).get("stance") if link else None
+        yield paragraph
+
+
+def commitment_records(doc: Doc) -> list[dict]:
+    """``doc._.commitments`` as record dicts: offsets into the text as given (``doc._.source_text``), with
+    the texts, each DATE's range, the deadline and the due period."""
+    source = doc._.source_text or doc.text
+    ranges = {(e.start_char, e.end_char): e._.date_range for e in doc.ents if e.label_ == "DATE"}
+
+    def place(start: int, end: int) -> dict:
+        s, e = doc._.to_source(start, end)
+        return {"start": s, "end": e, "text": source[s:e]}
+
+    out = []
+    for commitment in doc._.commitments or []:
+        actor = dict(commitment["actor"])
+        if "start" in actor:
+            actor = {**place(actor["start"], actor["end"])}
+        dates = []
+        for start, end in commitment["dates"]:
+            rng = ranges.get((start, end))
+            dates.append({**place(start, end), "range": {"start": rng[0], "end": rng[1]} if rng else None})
+        deadline = place(*commitment["deadline"]) if commitment.get("deadline") else None
+        due = commitment.get("due")
+        out.append({**place(commitment["start"], commitment["end"]), "actor": actor, "dates": dates, "deadline": deadline,
+                    "due": {"start": due[0], "end": due[1]} if due else None})
+    return out
