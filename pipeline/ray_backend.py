@@ -124,11 +124,12 @@ def annotate_dataset(ds, model=None, letters_per_batch: int = 16, actors: int = 
 def paragraph_rows(annotated):
     """One row per paragraph, the schema of ``annotate --format parquet`` (failed letters left out)."""
     from kamerbrief.pipeline.batch import Item, _parquet_rows
+    from kamerbrief.pipeline.spool import open_record
 
     def rows(row):
         if row["record"] is None:
             return []
-        record = json.loads(row["record"])
+        record = open_record(json.loads(row["record"]))  # the writer reads records through the spool's interface
         return list(_parquet_rows([(Item(row["input"], row["input"]), record, [])]))
 
     return annotated.flat_map(rows)

@@ -59,7 +59,7 @@ def test_an_installed_model_package_loads_by_name_outside_the_checkout(installed
     assert Path(found["path"]).is_relative_to(target) and not Path(found["path"]).is_relative_to(ROOT)
     assert ["Kamerstuk 28 638, nr. 185", "REF"] in found["ents"]
     assert found["cats"] == ["action", "adoption", "deadline", "recommendation"]
-    assert found["spacy"] == ["kamerbrief_transformer", "kamerbrief_rules", "kamerbrief_deadlines"]
+    assert found["spacy"] == ["kamerbrief_transformer", "kamerbrief_rules", "kamerbrief_deadlines", "kamerbrief_commitments"]
 
     listed = _outside(target, tmp_path, "-m", "kamerbrief.cli", "models")
     assert listed.returncode == 0, listed.stderr
