@@ -185,4 +185,4 @@ class RegisterEntryError(KamerbriefError):
     """An annotated letter could not be entered in the commitment register (``kamerbrief register``): a
     record without paragraphs, a broken line; it is listed in the register's errors.jsonl and skipped."""
 
-    code = "E604"
+    code = "E605"

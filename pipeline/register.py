@@ -9,7 +9,7 @@ model; letters and collections are annotated first into ``<out>/annotations/`` b
   (inline SVG; its numbers are also in the page as JSON, ``<script id="register-data">``), and every
   commitment, overdue first, each linked to its letter's view in ``letters/``;
 - ``letters/<letter>-<hash>.html``: the letter view (``kamerbrief.pipeline.render``) with its commitments;
-- ``errors.jsonl``: every letter that could not be entered (``E604``) or annotated (from ``annotations/``).
+- ``errors.jsonl``: every letter that could not be entered (``E605``) or annotated (from ``annotations/``).
 
 Status on the ``as_of`` date: ``overdue`` (the due period ended before it), ``due`` (it lies in the due
 period), ``open`` (due later), ``no deadline`` (no due period).

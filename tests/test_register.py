@@ -80,7 +80,7 @@ def test_register_overview_chart_equals_register_counts(tmp_path: Path):
     result = run_register(str(annotations), "-o", str(out), "--as-of", "2024-11-15")
     assert result.returncode == 1, result.stderr
     errors = [json.loads(line) for line in (out / "errors.jsonl").read_text(encoding="utf-8").splitlines()]
-    assert [e["code"] for e in errors] == ["E604"] and "line 2" in errors[0]["error"]
+    assert [e["code"] for e in errors] == ["E605"] and "line 2" in errors[0]["error"]
 
     with open(out / "register.csv", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
