@@ -283,7 +283,9 @@ def make_commitments(nlp: Language, name: str, min_action_score: float, actor_wo
 # -- the letter level -------------------------------------------------------------------------------
 UNKNOWN_SIGNER = "(signer unknown)"
 SIGNATURE_OFFICE = re.compile(r"^(?:De|Het)\s+((?:Minister|Staatssecretaris|Minister-President)[^,]*)", re.IGNORECASE)
-MINISTRY_OF = re.compile(r"^(?:Minister|Staatssecretaris)\s+(?:van|voor)\s+(.+)$")
+MINISTRY_OF = re.compile(r"^(?:Minister|Staatssecretaris)\s+(?:van|voor)\s+(.+)$", re.IGNORECASE)
+# Where a ministry's name as the reader found it runs on into the signature or the text.
+NAME_ENDS = re.compile(r"\s*(?:[.:;(]|\s{2}|voor deze|\b(?:namens|reikt|neemt|wordt|is)\b).*$", re.IGNORECASE | re.DOTALL)
 
 
 def signer_of(record: dict) -> str | None:
@@ -306,11 +308,10 @@ def signer_of(record: dict) -> str | None:
 def ministry_of(record: dict) -> str | None:
     """The ministry a letter comes from: ``meta.ministry``, else what its signer's title names."""
     meta = record.get("meta") or {}
-    if meta.get("ministry"):
-        return str(meta["ministry"])
     signer = signer_of(record)
     found = MINISTRY_OF.match(signer.split(";")[0].split(",")[0].strip()) if signer else None
-    return found.group(1) if found else (meta.get("organisation") or signer)
+    name = meta.get("ministry") or (found.group(1) if found else (meta.get("organisation") or signer))
+    return NAME_ENDS.sub("", str(name)).strip() or None if name else None
 
 
 def resolve_actors(record: dict) -> dict:
