@@ -97,3 +97,33 @@ def test_unicode_spaces_match_like_ascii_spaces():
         text = plain.replace(" ", space)
         assert [(s["start"], s["end"], s["label"]) for s in rule_spans(text)] == \
                [(s["start"], s["end"], s["label"]) for s in rule_spans(plain)], repr(space)
+
+
+GATE_EDGES = [  # one per kind of trigger the pattern groups' tests look for (pipeline/rules.py GROUPS)
+    "Dit duurt de komende jaren, vier jaren of twaalf werkdagen, tot het zomerreces of Prinsjesdag.",
+    "Dat geldt op grond van artikel 3, eerste lid, van de Awb en art. 12 van de Wet milieubeheer.",
+    "Zie de Beschikking van 12 maart 2019, houdende regels over de Aanwijzing en de Instructie.",
+    "Volgens Kamerstuk 28 638, nr. 185 en Stcrt. 2017, nr. 48321 is richtlijn 2010/75/EU van belang.",
+    "Een zin zonder cijfers of wetten, over het einde van het jaar en het eerste kwartaal.",
+]
+
+
+def test_grouped_matcher_finds_what_one_matcher_of_all_patterns_finds():
+    """The groups skip a paragraph only when it lacks what every pattern of the group needs: on team-written
+    letters, the rule cases and the triggers' edge cases the grouped matcher finds exactly the matches of one
+    Matcher over all patterns."""
+    from spacy.matcher import Matcher
+
+    from kamerbrief.pipeline import rules
+
+    nlp = spacy.blank("nl")
+    single = Matcher(nlp.vocab)
+    for label, patterns, _ in rules.GROUPS:
+        single.add(label, patterns)
+    grouped = rules.build_matcher(nlp.vocab)
+    letters = [json.loads(line) for line in (TESTS.parent / "data" / "letters" / "dev.jsonl").read_text(encoding="utf-8").splitlines()]
+    texts = GATE_EDGES + [case["text"] for case in CASES] + [p["text"] for r in letters[:12] for p in r["paragraphs"]]
+    assert len(texts) > 200
+    for text in texts:
+        doc = nlp.make_doc(text)
+        assert sorted(grouped(doc)) == sorted(single(doc)), text
