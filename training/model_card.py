@@ -103,7 +103,7 @@ def write_model_card(folder: str | Path, config: TrainingConfig | None = None, m
                   "(the two differ a lot; a mixed figure would hide that).", "", markdown_summary(report), ""]
     lines += ["## Limits", "",
               "- Trained on letters from a few policy areas; expect lower scores on other registers (speeches, tables, OCR).",
-              "- Deadline ranges come from rules (`kamerbrief.pipeline.deadlines`), not from the model.",
+              "- Deadline ranges come from rules (`kamerbrief.pipeline.time_expressions`), not from the model.",
               "- The corpus is small: per-label scores on rare labels (stance `rejected`, PER) have wide intervals.",
               "- `precision=\"int8\"` (dynamic int8 Linear layers) runs faster and scores lower; measure the cost on your "
               "letters with `kamerbrief evaluate --compare MODEL --compare MODEL@int8`.",

@@ -31,7 +31,7 @@ from tqdm import tqdm
 
 from kamerbrief.data.markup import render_markup
 from kamerbrief.data.records import iter_record_files, read_records
-from kamerbrief.data.standoff import standoff_id
+from kamerbrief.data.standoff_markup import standoff_id
 from kamerbrief.errors import KamerbriefError
 from kamerbrief.pipeline.reader import read_corpus_record
 

@@ -118,7 +118,7 @@ def load_teacher(config: TrainingConfig, tokenizer):
     import torch
     from transformers import AutoTokenizer
 
-    from kamerbrief.training.model import KamerbriefModel
+    from kamerbrief.pipeline.model.multitask import KamerbriefModel
 
     if config.distill is None:
         return None
@@ -229,7 +229,7 @@ def _kamerbrief_trainer():
         def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
             import torch
 
-            from kamerbrief.training.model import distillation_loss
+            from kamerbrief.training.distillation import distillation_loss
 
             outputs = model(**inputs)
             loss = outputs["loss"]
@@ -280,11 +280,11 @@ def train(config: TrainingConfig | dict, out_dir: str | Path, shared_dir=None, m
     import torch
     from transformers import AutoTokenizer, EarlyStoppingCallback, TrainingArguments, set_seed
 
-    from kamerbrief.data.records import find_shared_dir
-    from kamerbrief.pipeline.decode import sigmoid
+    from kamerbrief.paths import find_shared_dir
+    from kamerbrief.pipeline.model.decoding import sigmoid
+    from kamerbrief.pipeline.model.multitask import KamerbriefModel
     from kamerbrief.pipeline.transformer import quiet_loading
-    from kamerbrief.training.metrics import best_thresholds, make_compute_metrics, paragraph_scores
-    from kamerbrief.training.model import KamerbriefModel
+    from kamerbrief.training.dev_metrics import best_thresholds, make_compute_metrics, paragraph_scores
 
     if not isinstance(config, TrainingConfig):
         config = TrainingConfig.from_dict(config)

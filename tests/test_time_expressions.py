@@ -9,7 +9,7 @@ import pytest
 from conftest import TESTS
 
 from kamerbrief.evaluation.deadline_agreement import DEFAULT_PATHS, measure
-from kamerbrief.pipeline.deadlines import normalise_date, normalise_in_context
+from kamerbrief.pipeline.time_expressions import normalise_date, normalise_in_context
 
 CASE_FILES = sorted((TESTS / "cases" / "deadlines").glob("*.json"))
 CASES = [(path.stem, case) for path in CASE_FILES for case in json.loads(path.read_text(encoding="utf-8"))]
@@ -37,7 +37,7 @@ DUE_CASES = [c for _, c in CASES if "due" in c]
 
 @pytest.mark.parametrize("case", DUE_CASES, ids=[f"{c['preceding'].strip()[-12:]} {c['text'][:30]}" for c in DUE_CASES])
 def test_due_period_applies_the_signal_word(case):
-    from kamerbrief.pipeline.deadlines import due_period
+    from kamerbrief.pipeline.time_expressions import due_period
 
     expected = None if case["due"] is None else tuple(case["due"])
     assert due_period(case["text"], _expected(case), case["preceding"], case["letter_date"]) == expected, case.get("note", "")
