@@ -107,6 +107,17 @@ def _figures(words: int, runs: int, seconds: list[float]) -> dict:
             "words_per_second": round(words / median, 1)}
 
 
+def default_corpus() -> Path:
+    """What `kamerbrief benchmark` times when given no letters: the shared circulaires."""
+    from kamerbrief.errors import KamerbriefError
+    from kamerbrief.paths import find_shared_dir
+
+    shared = find_shared_dir()
+    if shared is None:
+        raise KamerbriefError("no corpus given and ../shared not found")
+    return shared / "corpora" / "circulaires.jsonl.gz"
+
+
 def run_benchmark(corpus, models=(None,), max_words: int = 20000, runs: int = 3, batch_size: int = 64, threads: int = 0,
                   precisions: tuple[str, ...] = ("auto",), compare_bert_base: bool = True, workers: tuple[int, ...] = (1,),
                   progress: bool = False) -> dict:

@@ -105,6 +105,19 @@ def scored_paragraph(record: dict, paragraph: dict, doc) -> ScoredParagraph:
         pred_commitments=predicted_commitments(record, doc), **_source_fields(record))
 
 
+def load_pipeline(spec: str | None, precision: str = "auto", batch_size: int = 64, rules: bool = True):
+    """The pipeline to evaluate: the model ``spec`` names, at the precision its suffix gives (``MODEL@int8``, as
+    ``--compare M --compare M@int8`` takes it) or else ``precision``; without the REF/DATE rule component when
+    ``rules`` is false (to measure what it adds)."""
+    from kamerbrief.pipeline.nlp import load, parse_model_spec
+
+    name, chosen = parse_model_spec(spec, precision)
+    nlp = load(name, batch_size=batch_size, precision=chosen)
+    if not rules and "kamerbrief_rules" in nlp.pipe_names:
+        nlp.remove_pipe("kamerbrief_rules")
+    return nlp
+
+
 def model_fields(nlp) -> dict:
     """What a report says about the pipeline that made it (paths as :func:`~kamerbrief.paths.portable_path` writes them)."""
     from kamerbrief.paths import portable_path

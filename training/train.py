@@ -29,7 +29,7 @@ from kamerbrief.training.config import (
     split_by_name,
 )
 
-__all__ = ["TrainingConfigError", "load_config", "parent_config", "train", "package_model"]
+__all__ = ["TrainingConfigError", "load_config", "parent_config", "run_config", "train", "package_model"]
 
 LABEL_NAMES = ["labels", "cats", "stance"]
 
@@ -74,6 +74,28 @@ def parent_config(parent: str | Path, new_data: list[str], replay: bool = True, 
         # the parent already has its layers; its environment is not this run's
         keep_layers=None, base_description="", weights_dtype=None, environment=None)
     return config.with_overrides(overrides, path) if overrides else config
+
+
+def run_config(config_file: str | Path, data: list[str | Path] = (), parent: str | None = None, replay: bool = True,
+               distill: bool = True, overrides: dict | None = None) -> TrainingConfig:
+    """The config of a `kamerbrief train` run. With ``parent`` (a model folder or name): :func:`parent_config`,
+    fine-tuning it on ``data``; else the config file with ``overrides``, its data replaced by ``data`` (record
+    files or folders) where given, sorted into splits by name (:func:`~kamerbrief.training.config.split_by_name`)."""
+    from kamerbrief.data.records import iter_record_files
+
+    files = [str(f) for f in iter_record_files(data)]
+    if parent:
+        from kamerbrief.pipeline.nlp import find_model
+
+        return parent_config(find_model(parent).path, files, replay, distill, overrides)
+    overrides = dict(overrides or {})
+    if data:
+        splits = split_by_name(files)
+        if not splits["train"]:
+            raise TrainingConfigError(f"no training files among {', '.join(map(str, data))} (files named *dev* evaluate, "
+                                      "*test* are never used)")
+        overrides.update({"data.train": splits["train"], "data.dev": splits["dev"]})
+    return load_config(config_file, overrides)
 
 
 def _expand(spec: str, shared_dir) -> Path:
