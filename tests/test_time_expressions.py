@@ -61,3 +61,19 @@ def test_agreement_with_gold_ranges(shared_dir):
           + f"; train+dev {agreement.rate(('train', 'dev')):.3f}")
     assert agreement.count() >= 1000
     assert agreement.rate() >= AGREEMENT_FLOOR
+
+
+def test_the_reader_the_rules_and_the_normaliser_share_one_month_table():
+    """One table of Dutch month names and abbreviations (``pipeline/reader/dates.py``): the reader parses every
+    name, the rules' DATE patterns take every name and abbreviation, the normaliser reads them all."""
+    from kamerbrief.pipeline import rules
+    from kamerbrief.pipeline.reader.dates import MONTH_ABBREVIATIONS, MONTHS, parse_dutch_date
+
+    assert set(rules.MONTHS) == set(MONTHS) | {f"{abbreviation}." for abbreviation in MONTH_ABBREVIATIONS}
+    for name, number in MONTHS.items():
+        text = f"Het rapport verschijnt op 3 {name} 2021 in Den Haag."
+        assert [text[s["start"]:s["end"]] for s in rules.rule_spans(text) if s["label"] == "DATE"] == [f"3 {name} 2021"]
+        assert parse_dutch_date(text) == f"2021-{number:02d}-03"
+    for name, number in [*MONTHS.items(), *MONTH_ABBREVIATIONS.items()]:
+        day = f"2021-{number:02d}-03"
+        assert normalise_date(f"3 {name} 2021", "2021-01-11") == (day, day), name
