@@ -19,7 +19,7 @@ from pathlib import Path
 from kamerbrief.data.markup import compile_file
 from kamerbrief.data.records import read_records, stable_hash, write_records
 from kamerbrief.data.schema import FROZEN_SPLITS, SPLITS
-from kamerbrief.data.standoff import import_markup
+from kamerbrief.data.standoff_markup import import_markup
 from kamerbrief.errors import RecordError
 
 CORPORA = ("letters", "standoff")

@@ -10,12 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from kamerbrief.data.records import resolve
-from kamerbrief.data.schema import ENTITY_LABELS, PARAGRAPH_LABELS, STANCES
+from kamerbrief.data.schema import ENTITY_LABELS, IGNORE, PARAGRAPH_LABELS, STANCES, TAG_TO_ID
 from kamerbrief.data.sources import annotated_labels
-
-BIO_TAGS = ["O"] + [f"{prefix}-{label}" for label in ENTITY_LABELS for prefix in ("B", "I")]
-TAG_TO_ID = {tag: i for i, tag in enumerate(BIO_TAGS)}
-IGNORE = -100
 
 
 def iter_paragraphs(records: Iterable[dict], shared_dir=None) -> Iterator[tuple[dict, int, dict]]:

@@ -24,10 +24,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from kamerbrief.data.records import is_standoff, resolve, text_sha256, to_standoff
+from kamerbrief.data.markup import strip_unconfirmed
+from kamerbrief.data.records import is_standoff, read_records, resolve, text_sha256, to_standoff
 from kamerbrief.data.schema import ENTITY_LABELS, PARAGRAPH_LABELS, STANCES
+from kamerbrief.data.standoff_markup import import_markup
 from kamerbrief.data.validate import paragraph_problems
 from kamerbrief.errors import RecordError
+from kamerbrief.paths import find_shared_dir
+from kamerbrief.pipeline.reader import iter_letter_files, read_letter
 
 ENTITIES, DATE_RANGE, LABELS, STANCE, TEXT = "entities", "date_range", "labels", "stance", "text"
 CONTEXT_FIELDS = ("letter_id", "paragraph", "kind", "heading", "before", "after")
@@ -93,6 +97,30 @@ def _provenance(record: dict, index: int) -> dict:
     return {"kind": "standoff", "source": record["source"], "doc_id": record["doc_id"], "path": record["path"],
             "text_transform": record.get("text_transform"), "start": paragraph["start"], "end": paragraph["end"],
             "text_sha256": paragraph["text_sha256"]}
+
+
+def task_records(inputs: Iterable[str | Path]) -> list[tuple[dict, bool]]:
+    """``(record, is_gold)`` for `data export-tasks`: from record files (inline or standoff: gold), letter files
+    and folders, and `data select` output folders (their passages, not annotated yet)."""
+    records: list[tuple[dict, bool]] = []
+    for path in map(Path, inputs):
+        if path.is_dir() and (path / "selection.jsonl").is_file():
+            shared = find_shared_dir()
+            for row in read_records(path / "selection.jsonl"):
+                work = path / row["file"]
+                plain = work.with_name(f".{work.stem}.plain.txt")
+                # The work file's '?' pre-annotations are the model's; tasks start from the text alone.
+                plain.write_text(strip_unconfirmed(work.read_text(encoding="utf-8")), encoding="utf-8")
+                try:
+                    record = import_markup(plain, shared or Path("../shared"))
+                finally:
+                    plain.unlink()
+                records.append((record, False))
+        elif path.name.endswith(".jsonl"):
+            records.extend((record, True) for record in read_records(path))
+        else:
+            records.extend((read_letter(file).to_record(), False) for file in iter_letter_files([path]))
+    return records
 
 
 def record_tasks(record: dict, predictions: list[dict] | None = None, model_version: str = "kamerbrief",

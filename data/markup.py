@@ -36,6 +36,7 @@ ENTITY_MARKUP = re.compile(r"\[\[([^\[\]|]+)\|([A-Z]+\??)(?:\|([^\]]*))?\]\]")
 RANGE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})$")
 COMMITMENT_OPEN = re.compile(r"\{\{([^{}|\[\]]+)\|([^{}|\[\]]+)\|")
 MARKUP = re.compile(f"(?P<open>{COMMITMENT_OPEN.pattern})|(?P<close>\\}}\\}})|(?P<entity>{ENTITY_MARKUP.pattern})")
+UNCONFIRMED_ENTITY = re.compile(r"\[\[([^\[\]|]+)\|[A-Z]+\?(?:\|[^\]]*)?\]\]")
 SIGNER = "@"
 COMMITMENTS_FLAG = ("commitments", "annotated")
 
@@ -206,6 +207,14 @@ def compile_markup(source: str, path: str | Path = "<string>") -> dict:
 def compile_file(path: str | Path) -> dict:
     path = Path(path)
     return compile_markup(path.read_text(encoding="utf-8"), path)
+
+
+def strip_unconfirmed(markup: str) -> str:
+    """Authoring markup with every unconfirmed ('?') label and entity removed, the text kept: what a pre-annotated
+    work file says before anyone confirmed anything in it."""
+    markup = UNCONFIRMED_ENTITY.sub(r"\1", markup)
+    return re.sub(r"^(@\w+)((?: \S+)*)$", lambda m: m.group(1) + "".join(
+        f" {t}" for t in m.group(2).split() if "?" not in t), markup, flags=re.M)
 
 
 def render_markup(record: dict) -> str:

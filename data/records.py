@@ -13,7 +13,6 @@ import gzip
 import hashlib
 import json
 import lzma
-import os
 import zlib
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
@@ -27,6 +26,7 @@ from kamerbrief.errors import (
     StandoffResolutionError,
     UnsafeSourceError,
 )
+from kamerbrief.paths import find_shared_dir
 
 HASH_CHARS = 16
 
@@ -95,7 +95,7 @@ def read_jsonl(path: str | Path) -> Iterator[tuple[int, dict]]:
     - a compressed file that is truncated or corrupt yields every record before the cut, then raises
       :class:`~kamerbrief.errors.CorruptCollectionError` naming the file and the last good line.
     """
-    from kamerbrief.pipeline.reader.decode import regular_file_size
+    from kamerbrief.pipeline.reader.bytes_to_text import regular_file_size
 
     path = Path(path)
     regular_file_size(path)
@@ -189,27 +189,6 @@ def check_structure(record: dict, where: str | Path | None = None) -> None:
             continue
         if not isinstance(paragraph.get("text"), str) or not paragraph["text"].strip():
             raise InvalidRecordError(f"{name} paragraph {index}: has no text", where)
-
-
-def find_shared_dir(explicit: str | Path | None = None) -> Path | None:
-    """The read-only ``shared/`` folder (the one holding ``corpora/``): ``explicit`` (``--shared``),
-    ``$KAMERBRIEF_SHARED``, or ``shared`` beside the working directory, beside the checkout, or in the
-    working directory."""
-    from kamerbrief.paths import checkout_root
-
-    candidates = []
-    if explicit:
-        candidates.append(Path(explicit))
-    if os.environ.get("KAMERBRIEF_SHARED"):
-        candidates.append(Path(os.environ["KAMERBRIEF_SHARED"]))
-    candidates.append(Path.cwd().parent / "shared")
-    if checkout_root() is not None:
-        candidates.append(checkout_root().parent / "shared")
-    candidates.append(Path.cwd() / "shared")
-    for candidate in candidates:
-        if (candidate / "corpora").is_dir():
-            return candidate
-    return None
 
 
 @lru_cache(maxsize=8)

@@ -39,7 +39,7 @@ def bert_base_sized(model_dir: str | Path, out_dir: str | Path) -> Path:
     import torch
     from transformers import AutoTokenizer, BertConfig
 
-    from kamerbrief.training.model import KamerbriefConfig, KamerbriefModel
+    from kamerbrief.pipeline.model.multitask import KamerbriefConfig, KamerbriefModel
 
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     encoder = BertConfig(vocab_size=len(tokenizer), hidden_size=768, num_hidden_layers=12, num_attention_heads=12,
@@ -105,6 +105,17 @@ def _figures(words: int, runs: int, seconds: list[float]) -> dict:
     median = statistics.median(seconds)
     return {"words": words, "runs": runs, "seconds": [round(s, 2) for s in seconds], "median_seconds": round(median, 2),
             "words_per_second": round(words / median, 1)}
+
+
+def default_corpus() -> Path:
+    """What `kamerbrief benchmark` times when given no letters: the shared circulaires."""
+    from kamerbrief.errors import KamerbriefError
+    from kamerbrief.paths import find_shared_dir
+
+    shared = find_shared_dir()
+    if shared is None:
+        raise KamerbriefError("no corpus given and ../shared not found")
+    return shared / "corpora" / "circulaires.jsonl.gz"
 
 
 def run_benchmark(corpus, models=(None,), max_words: int = 20000, runs: int = 3, batch_size: int = 64, threads: int = 0,

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kamerbrief.data.records import iter_record_files, read_records, resolve
-from kamerbrief.pipeline.deadlines import normalise_in_context
+from kamerbrief.pipeline.time_expressions import normalise_in_context
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 DEFAULT_PATHS = [DATA / "letters", DATA / "standoff"]

@@ -105,6 +105,19 @@ def scored_paragraph(record: dict, paragraph: dict, doc) -> ScoredParagraph:
         pred_commitments=predicted_commitments(record, doc), **_source_fields(record))
 
 
+def load_pipeline(spec: str | None, precision: str = "auto", batch_size: int = 64, rules: bool = True):
+    """The pipeline to evaluate: the model ``spec`` names, at the precision its suffix gives (``MODEL@int8``, as
+    ``--compare M --compare M@int8`` takes it) or else ``precision``; without the REF/DATE rule component when
+    ``rules`` is false (to measure what it adds)."""
+    from kamerbrief.pipeline.nlp import load, parse_model_spec
+
+    name, chosen = parse_model_spec(spec, precision)
+    nlp = load(name, batch_size=batch_size, precision=chosen)
+    if not rules and "kamerbrief_rules" in nlp.pipe_names:
+        nlp.remove_pipe("kamerbrief_rules")
+    return nlp
+
+
 def model_fields(nlp) -> dict:
     """What a report says about the pipeline that made it (paths as :func:`~kamerbrief.paths.portable_path` writes them)."""
     from kamerbrief.paths import portable_path
@@ -136,7 +149,7 @@ def predict_gold(nlp, records: list[dict], batch_size: int = 64, progress: bool 
 
 def normaliser_on_gold_spans(records: list[dict]) -> dict:
     """The deadline normaliser alone: gold DATE spans with a gold range, normalised in context."""
-    from kamerbrief.pipeline.deadlines import normalise_in_context
+    from kamerbrief.pipeline.time_expressions import normalise_in_context
 
     correct = total = 0
     for record in records:

@@ -15,13 +15,13 @@ import sys
 # (stage, [(file suffix, function name)]): the outermost calls of each stage.
 STAGES = [
     ("model load and check", [("pipeline/batch.py", "load_checked")]),
-    ("encoder forward (torch)", [("training/model.py", "forward")]),
+    ("encoder forward (torch)", [("pipeline/model/multitask.py", "forward")]),
     ("subword tokenizer (HF)", [("transformers/tokenization_utils_base.py", "__call__")]),
-    ("decoding, entity spans", [("pipeline/decode.py", "merge_window_logits"), ("pipeline/decode.py", "tags_to_spans"),
+    ("decoding, entity spans", [("pipeline/model/decoding.py", "merge_window_logits"), ("pipeline/model/decoding.py", "tags_to_spans"),
                                 ("pipeline/transformer.py", "set_annotations")]),
     ("spaCy tokenizer, normalising", [("spacy/language.py", "make_doc")]),
     ("rules (REF/LAW/DATE Matcher)", [("pipeline/rules.py", "__call__")]),
-    ("deadlines", [("pipeline/date_ranges.py", "__call__")]),
+    ("deadlines", [("pipeline/deadlines.py", "__call__")]),
     ("records, links", [("pipeline/letters.py", "paragraph_record"), ("pipeline/letters.py", "finish")]),
     ("reading letters", [("pipeline/batch.py", "letter_from_record"), ("pipeline/reader/__init__.py", "read_letter")]),
     ("writing outputs (JSONL, Parquet, fsync)", [("pipeline/batch.py", "write_group"), ("pipeline/batch.py", "write_error")]),

@@ -74,19 +74,22 @@ def _plain(header, rows) -> list[str]:
     return [line(header), "  ".join("-" * w for w in widths)] + [line(r) for r in rows]
 
 
+def _accuracy(scores: dict) -> str:
+    return f"{_num(scores.get('accuracy'))} {_ci(scores.get('accuracy_ci95'))}"
+
+
 def _stance_line(report: dict) -> str:
     st = report.get("stance", {})
     if not st.get("support"):
         return "stance: no gold adoption paragraphs"
-    return (f"stance accuracy {_num(st.get('accuracy'))} {_ci(st.get('accuracy_ci95'))} "
-            f"on {_num(st.get('support', 0))} gold adoption paragraphs")
+    return f"stance accuracy {_accuracy(st)} on {_num(st.get('support', 0))} gold adoption paragraphs"
 
 
 def _deadline_line(report: dict) -> str:
     d = report.get("deadlines", {})
     if not d.get("total"):
         return "deadline ranges: none in the gold data"
-    return (f"deadline range accuracy {_num(d.get('accuracy'))} {_ci(d.get('accuracy_ci95'))} "
+    return (f"deadline range accuracy {_accuracy(d)} "
             f"({_num(d.get('correct', 0))} correct, {_num(d.get('found', 0))} found, of {_num(d.get('total', 0))})")
 
 
@@ -98,9 +101,9 @@ def _commitment_line(report: dict) -> str | None:
     d, a, due = c["detection"], c["actor"], c["due"]
     return (f"commitments ({c['n_letters']} letters, {c['gold']} gold, {c['predicted']} predicted; a match is an overlapping "
             f"span): detection P {_num(d['p'])} {_ci(d.get('p_ci95'))}, R {_num(d['r'])} {_ci(d.get('r_ci95'))}, "
-            f"F1 {_num(d['f'])} {_ci(d.get('f_ci95'))}; actor accuracy {_num(a['accuracy'])} {_ci(a.get('accuracy_ci95'))} "
-            f"({a['correct']} of {a['matched']} matched); due-period accuracy {_num(due['accuracy'])} "
-            f"{_ci(due.get('accuracy_ci95'))} ({due['correct']} of {due['total']} matched commitments with a gold due "
+            f"F1 {_num(d['f'])} {_ci(d.get('f_ci95'))}; actor accuracy {_accuracy(a)} "
+            f"({a['correct']} of {a['matched']} matched); due-period accuracy {_accuracy(due)} "
+            f"({due['correct']} of {due['total']} matched commitments with a gold due "
             f"period; {_num(due['accuracy_all_matched'])} counting no due on both sides as right)")
 
 

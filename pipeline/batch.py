@@ -147,6 +147,45 @@ def letter_from_record(record: dict, source: str) -> Letter:
     return read_corpus_record(record, source)
 
 
+def collection_letters(path: Path) -> Iterator[Letter | str]:
+    """The letters of a JSONL collection (corpus records with ``text`` or ANNOTATION.md records), for
+    ``kamerbrief read``: each bad line or record as its error message in its place (file and line in front),
+    and a file cut short ends with its error."""
+    from kamerbrief.data.records import InvalidLine, read_jsonl
+
+    try:
+        for line, record in read_jsonl(path):
+            if isinstance(record, InvalidLine):
+                yield str(record.error)
+                continue
+            try:
+                yield letter_from_record(record, str(path))
+            except KamerbriefError as err:
+                message = err.message if err.message.startswith(f"line {line}:") else f"line {line}: {err.message}"
+                yield f"[{err.code}] {path}: {message}"
+    except KamerbriefError as err:
+        yield str(err)
+
+
+def annotate_records(records: list[dict], nlp) -> list[list[dict]]:
+    """The annotated paragraphs of each record (corpus or ANNOTATION.md record) under ``nlp``, in order."""
+    from kamerbrief.pipeline.letters import annotate_letters
+
+    letters = [letter_from_record(record, str(record.get("source", ""))) for record in records]
+    return [annotated["paragraphs"] for _, annotated, _ in annotate_letters(letters, nlp)]
+
+
+def html_by_default(paths) -> bool:
+    """Whether ``kamerbrief annotate`` writes HTML reports unasked: for up to 50 letter files, no collections."""
+    from kamerbrief.pipeline.reader import iter_letter_files
+
+    try:
+        files = iter_letter_files(paths)
+    except OSError:
+        files = []
+    return len(files) <= 50 and not any(f.name.endswith(JSONL_SUFFIXES) for f in files)
+
+
 def _failure(key: str, file: str, err: BaseException, default_code: str) -> Item:
     if isinstance(err, KamerbriefError):
         return Item(key, file, error=str(err), code=err.code)
@@ -157,7 +196,7 @@ def _failure(key: str, file: str, err: BaseException, default_code: str) -> Item
 def _file_items(path: Path, root: Path, max_bytes: int) -> Iterator[Item]:
     from kamerbrief.data.records import InvalidLine, read_jsonl
     from kamerbrief.pipeline.reader import read_letter
-    from kamerbrief.pipeline.reader.decode import regular_file_size
+    from kamerbrief.pipeline.reader.bytes_to_text import regular_file_size
 
     key = stable_key(path, root)
     try:

@@ -15,7 +15,7 @@ Dutch actor words (spaCy ``Matcher``). The rules are those of ``data/ANNOTATION.
    "het kabinet"); first-person words, an agentless passive and no candidate mean the signer, resolved at
    the letter level (:func:`resolve_actors`) from ``meta.sender`` or the signature.
 4. Dates: every DATE entity in the commitment; its due period is that of its deadline DATE, computed by
-   :func:`kamerbrief.pipeline.deadlines.due_period` (the same rule as a deadline paragraph's): the DATE
+   :func:`kamerbrief.pipeline.time_expressions.due_period` (the same rule as a deadline paragraph's): the DATE
    with the latest due end among those that are not a start ("vanaf", "met ingang van", "na") or past;
    "bij de begroting voor 2026" falls due on Prinsjesdag 2025.
 
@@ -34,7 +34,7 @@ from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span
 
 from kamerbrief.pipeline import extensions  # noqa: F401
-from kamerbrief.pipeline.deadlines import as_date, due_period, prinsjesdag
+from kamerbrief.pipeline.time_expressions import as_date, due_period, prinsjesdag
 
 SKIPPED_KINDS = {"heading", "footnote", "signature", "addressee", "date_line", "salutation"}
 ABBREVIATION = re.compile(r"(?:\b[A-Z]|\b(?:dr|prof|mr|drs|ir|ing|nr|nrs|art|jl|blz|ca|bijv|resp|o\.a|e\.a|m\.b\.t|i\.p\.v))\.$",

@@ -145,7 +145,7 @@ def default_model_path() -> Path:
 
 def build_pipeline(model_dir: str | Path, rules: bool = True, **transformer_config):
     """A fresh pipeline around a trained model folder (``kamerbrief train`` output)."""
-    from kamerbrief.pipeline import commitments, date_ranges, transformer  # noqa: F401  (register factories)
+    from kamerbrief.pipeline import commitments, deadlines, transformer  # noqa: F401  (register factories)
     from kamerbrief.pipeline.tokenizer import blank
 
     nlp = blank()
@@ -185,7 +185,7 @@ def load(name_or_path: str | Path | None = None, **transformer_config):
     component's settings (``batch_size``, ``threads``, ``precision``, ...)."""
     import spacy
 
-    from kamerbrief.pipeline import commitments, date_ranges, tokenizer, transformer  # noqa: F401
+    from kamerbrief.pipeline import commitments, deadlines, tokenizer, transformer  # noqa: F401
 
     path = find_model(name_or_path).path
     if (path / "config.cfg").is_file():

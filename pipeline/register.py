@@ -27,7 +27,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from kamerbrief.errors import RegisterEntryError
-from kamerbrief.pipeline.batch import LEDGER, html_name
+from kamerbrief.pipeline.batch import ERRORS, LEDGER, annotate_corpus, check_output, html_name, load_checked
 from kamerbrief.pipeline.commitments import ministry_of, resolve_actors
 
 COLUMNS = ("letter_id", "input", "dossier", "date", "ministry", "paragraph", "recommendation", "stance", "actor", "action",
@@ -218,3 +218,28 @@ def build_register(sources: Iterable[Path], out: Path, as_of: date, progress: bo
     with open(out / "errors.jsonl", "w", encoding="utf-8") as handle:
         handle.writelines(json.dumps(f, ensure_ascii=False) + "\n" for f in failures)
     return {**summary, "failed": len(failures), "letters_read": len(seen)}
+
+
+def register_letters(paths: Iterable[Path], out: Path, as_of: date, model: str | Path | None = None, resume: bool = False,
+                     batch_size: int = 64, max_bytes: int = 50 * 1024 * 1024) -> dict:
+    """`kamerbrief register`: annotation output is read as it is; letters, folders and collections among ``paths``
+    are annotated first into ``out/annotations/`` (crash-safe; ``resume`` goes on with an earlier run), their
+    failures listed in the register's errors.jsonl. Returns :func:`build_register`'s counts, with the
+    annotation's counts as ``annotation`` (None when nothing was annotated)."""
+    paths = list(paths)
+    annotated = [p for p in paths if is_annotation_output(p)]
+    letters = [p for p in paths if p not in annotated]
+    failed_before: list[dict] = []
+    annotation = None
+    out.mkdir(parents=True, exist_ok=True)
+    if letters:
+        work = check_output(out / "annotations", resume)
+        nlp = load_checked(model, batch_size=batch_size)
+        annotation = annotate_corpus(letters, work, nlp, formats=("jsonl",), html=False, resume=resume,
+                                     batch_size=batch_size, max_bytes=max_bytes)
+        annotated.append(work)
+        if (work / ERRORS).is_file():
+            failed_before = [json.loads(line) for line in (work / ERRORS).read_text(encoding="utf-8").splitlines() if line]
+    summary = build_register([p if p.is_dir() or p.name.endswith(".jsonl") else p / LEDGER for p in annotated], out,
+                             as_of, failed_before=failed_before)
+    return {**summary, "annotation": annotation}

@@ -32,9 +32,10 @@ from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
 from kamerbrief.errors import KamerbriefError
+from kamerbrief.pipeline.reader.dates import MONTH_ABBREVIATIONS
+from kamerbrief.pipeline.reader.dates import MONTHS as DUTCH_MONTHS
 
-MONTHS = ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober",
-          "november", "december", "jan.", "feb.", "mrt.", "apr.", "jun.", "jul.", "aug.", "sep.", "sept.", "okt.", "nov.", "dec."]
+MONTHS = [*DUTCH_MONTHS, *(f"{abbreviation}." for abbreviation in MONTH_ABBREVIATIONS)]
 NUMBER_WORDS = ["een", "één", "twee", "drie", "vier", "vijf", "zes", "zeven", "acht", "negen", "tien", "elf", "twaalf",
                 "vijftien", "twintig", "dertig", "veertig", "vijftig", "honderd", "enkele", "enige", "meerdere", "anderhalf", "anderhalve", "half", "halve"]
 UNITS = ["dag", "dagen", "werkdag", "werkdagen", "week", "weken", "maand", "maanden", "jaar", "jaren", "uur", "uren", "kwartaal", "kwartalen", "decennium", "decennia"]

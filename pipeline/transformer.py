@@ -26,8 +26,8 @@ from spacy.util import filter_spans
 
 from kamerbrief.errors import KamerbriefError
 from kamerbrief.pipeline import extensions  # noqa: F401  (registers the Doc/Span extensions)
-from kamerbrief.pipeline.decode import merge_window_logits, sigmoid, softmax, tags_to_spans
 from kamerbrief.pipeline.hardware import resolve_precision
+from kamerbrief.pipeline.model.decoding import merge_window_logits, sigmoid, softmax, tags_to_spans
 
 PRECISIONS = ("fp32", "bf16", "int8", "auto")
 ALIGNMENTS = ("snap", "split", "contract", "expand")
@@ -170,7 +170,7 @@ class TransformerTagger:
         import torch
         from transformers import AutoModel, AutoTokenizer
 
-        from kamerbrief.training.model import KamerbriefModel
+        from kamerbrief.pipeline.model.multitask import KamerbriefModel
 
         if not (path or self.model_path):
             raise ModelLoadError("the component has no model: give `model` (a trained model folder) or load a "

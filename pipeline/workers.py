@@ -23,16 +23,37 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import wait
 
-from kamerbrief.errors import KamerbriefError, ModelCheckError, WorkerLostError
+from kamerbrief.errors import BackendError, KamerbriefError, ModelCheckError, WorkerLostError
 
-__all__ = ["WorkerPool", "available_cores", "pack_outcome", "unpack_outcome"]
+__all__ = ["WorkerPool", "available_cores", "make_engine", "pack_outcome", "unpack_outcome", "BACKENDS"]
 
+BACKENDS = ("local", "ray")  # this machine (one process, or worker processes), or a Ray cluster
 GROUPS_AHEAD = 2  # groups queued per worker: it starts on the next while the parent commits the last
 STARTUP_TIMEOUT_S = 600
 
 
 def available_cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def make_engine(model=None, backend: str = "local", workers: int = 1, threads: int = 0, batch_size: int = 64,
+                precision: str = "auto", address: str | None = None, actors: int = 0):
+    """The engine ``kamerbrief annotate`` runs its groups on: a Ray cluster (``backend="ray"``; ``threads`` per
+    actor, 1 by default), ``workers`` processes on this machine, or this process alone with all cores (0
+    ``threads``), its pipeline loaded and checked here."""
+    if backend not in BACKENDS:
+        raise BackendError(f"unknown backend {backend!r} (choose from {', '.join(BACKENDS)})")
+    if backend == "ray":
+        from kamerbrief.pipeline.ray_backend import RayEngine
+
+        return RayEngine(model, address=address, actors=actors, threads=threads or 1, batch_size=batch_size,
+                         precision=precision)
+    if workers > 1:
+        return WorkerPool(model, workers=workers, threads=threads, batch_size=batch_size, precision=precision)
+    from kamerbrief.pipeline.batch import LocalEngine, load_checked
+
+    nlp = load_checked(model, batch_size=batch_size, threads=threads or available_cores(), precision=precision)
+    return LocalEngine(nlp, batch_size)
 
 
 # -- what travels between processes -----------------------------------------------------------

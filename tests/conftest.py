@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from kamerbrief.data.records import find_shared_dir
+from kamerbrief.paths import find_shared_dir
 
 TESTS = Path(__file__).resolve().parent
 SHARED = find_shared_dir()

@@ -24,8 +24,8 @@ from transformers import AutoModel, AutoTokenizer, modeling_utils  # noqa: F401
 
 from kamerbrief.cli import app
 from kamerbrief.data import records  # noqa: F401
-from kamerbrief.pipeline import batch, date_ranges, letters, reader, render, rules, transformer  # noqa: F401
-from kamerbrief.training import model  # noqa: F401
+from kamerbrief.pipeline import batch, deadlines, letters, reader, render, rules, transformer  # noqa: F401
+from kamerbrief.pipeline.model import decoding, multitask  # noqa: F401
 
 
 def run(args: list[str], fault: str | None) -> dict:

@@ -21,7 +21,7 @@ from kamerbrief.errors import (
     UnsafeSourceError,
 )
 from kamerbrief.pipeline.reader import iter_letter_files, read_letter, read_text
-from kamerbrief.pipeline.reader.decode import decode
+from kamerbrief.pipeline.reader.bytes_to_text import decode
 
 LETTER = "Aan de Voorzitter van de Tweede Kamer\n\nHet kabinet neemt de aanbeveling over.\n"
 

@@ -8,7 +8,7 @@ import pytest
 
 from kamerbrief.data.build import build, hashed_split, verify_manifest
 from kamerbrief.data.records import read_records
-from kamerbrief.data.standoff import export_markup
+from kamerbrief.data.standoff_markup import export_markup
 from kamerbrief.data.validate import validate_files
 from kamerbrief.errors import RecordError
 

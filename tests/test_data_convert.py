@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import spacy
 
-from kamerbrief.data.convert import BIO_TAGS, IGNORE, encode_paragraph, records_to_dataset, records_to_docbin
+from kamerbrief.data.convert import encode_paragraph, records_to_dataset, records_to_docbin
 from kamerbrief.data.markup import compile_markup
+from kamerbrief.data.schema import BIO_TAGS, IGNORE
 from kamerbrief.data.sources import conll2002_records, europeana_records
 
 RECORD = compile_markup("""---

@@ -3,7 +3,7 @@ and the HTML view."""
 import pytest
 import spacy
 
-from kamerbrief.pipeline.decode import merge_window_logits, tags_to_spans
+from kamerbrief.pipeline.model.decoding import merge_window_logits, tags_to_spans
 
 LONG_TEXT = " ".join(["Het kabinet neemt de aanbeveling van de Nationaal Rapporteur over en zal in Den Haag werken."] * 12)
 

@@ -107,7 +107,7 @@ def test_standoff_round_trip_against_the_seed_letter(shared_dir, tmp_path):
 def test_standoff_export_import_on_a_corpus_document(shared_dir, tmp_path):
     import gzip
 
-    from kamerbrief.data.standoff import export_markup, import_markup
+    from kamerbrief.data.standoff_markup import export_markup, import_markup
 
     with gzip.open(shared_dir / "corpora" / "circulaires.jsonl.gz", "rt", encoding="utf-8") as handle:
         record = json.loads(handle.readline())

@@ -11,7 +11,7 @@ import pytest
 
 from kamerbrief.data.markup import compile_file, compile_markup, render_markup
 from kamerbrief.data.records import resolve
-from kamerbrief.data.standoff import import_markup
+from kamerbrief.data.standoff_markup import import_markup
 from kamerbrief.errors import RecordError
 from kamerbrief.pipeline.nlp import load
 from kamerbrief.training.select import (

@@ -51,7 +51,7 @@ def test_training_writes_a_complete_model_folder(trained):
 def test_trained_model_reloads_in_float16_with_its_thresholds(trained):
     from transformers import AutoModel, AutoTokenizer
 
-    from kamerbrief.training.model import KamerbriefModel
+    from kamerbrief.pipeline.model.multitask import KamerbriefModel
 
     out, metrics, _ = trained
     model = AutoModel.from_pretrained(out / "kamerbrief_transformer" / "model")
@@ -93,9 +93,8 @@ def test_training_learns_the_tiny_set(tiny_base, tmp_path):
 
 
 def test_partially_annotated_source_does_not_punish_unannotated_labels():
-    from kamerbrief.data.convert import BIO_TAGS, TAG_TO_ID
-    from kamerbrief.data.schema import ENTITY_LABELS
-    from kamerbrief.training.model import KamerbriefConfig, KamerbriefModel
+    from kamerbrief.data.schema import BIO_TAGS, ENTITY_LABELS, TAG_TO_ID
+    from kamerbrief.pipeline.model.multitask import KamerbriefConfig, KamerbriefModel
 
     config = KamerbriefConfig(encoder={"model_type": "bert", "vocab_size": 10, "hidden_size": 8, "num_hidden_layers": 1,
                                        "num_attention_heads": 2, "intermediate_size": 16})
@@ -136,8 +135,8 @@ def test_bucketed_sampler_is_a_seeded_permutation_of_similar_length_batches():
 def test_a_student_keeps_the_bottom_layers_and_the_heads_of_a_trained_model(trained, tmp_path):
     """Training from a trained pipeline folder with ``keep_layers`` starts from its lower layers and
     its heads, and packages a smaller pipeline that loads and runs."""
+    from kamerbrief.pipeline.model.multitask import KamerbriefModel
     from kamerbrief.pipeline.nlp import load
-    from kamerbrief.training.model import KamerbriefModel
     from kamerbrief.training.train import TrainingConfigError, resolve_base, train
 
     teacher_dir, _, config = trained
@@ -161,7 +160,7 @@ def test_a_student_keeps_the_bottom_layers_and_the_heads_of_a_trained_model(trai
 
 
 def test_distillation_loss_is_smallest_when_the_student_agrees_with_the_teacher():
-    from kamerbrief.training.model import distillation_loss
+    from kamerbrief.training.distillation import distillation_loss
 
     torch.manual_seed(0)
     teacher = {"token_logits": torch.randn(2, 5, 13), "paragraph_logits": torch.randn(2, 4), "stance_logits": torch.randn(2, 5)}
@@ -210,7 +209,8 @@ def _unlabeled_corpus(tmp_path):
 
 
 def test_unlabeled_source_leaves_out_held_out_documents_and_carries_no_gold(tiny_tokenizer, tmp_path):
-    from kamerbrief.data.convert import IGNORE, records_to_dataset
+    from kamerbrief.data.convert import records_to_dataset
+    from kamerbrief.data.schema import IGNORE
     from kamerbrief.data.sources import annotated_labels, unlabeled_records
 
     corpus, held_out = _unlabeled_corpus(tmp_path)
@@ -250,7 +250,7 @@ def test_train_from_a_trained_model_continues_it_on_new_data(trained, tmp_path):
     import subprocess
     import sys
 
-    from kamerbrief.training.model import KamerbriefModel
+    from kamerbrief.pipeline.model.multitask import KamerbriefModel
     from kamerbrief.training.train import TrainingConfigError, parent_config
 
     parent, _, parent_config_used = trained

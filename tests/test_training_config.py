@@ -8,7 +8,8 @@ import pytest
 from conftest import TINY_RECORDS, write_jsonl
 
 from kamerbrief.errors import TrainingConfigError, UnknownConfigKeyError
-from kamerbrief.training.config import DEFAULT_CONFIG, TrainingConfig, split_by_name
+from kamerbrief.paths import DEFAULT_TRAINING_CONFIG
+from kamerbrief.training.config import TrainingConfig, split_by_name
 
 ROOT = Path(__file__).resolve().parent.parent
 MINIMAL = {"base_model": "models/base/e5-small-nl", "data": {"train": ["data/letters/train.jsonl"]}}
@@ -24,13 +25,13 @@ def test_every_shipped_config_and_saved_model_config_reads_and_round_trips(path)
 
 
 def test_defaults_are_the_shipped_default_configs():
-    shipped = TrainingConfig.from_file(ROOT / DEFAULT_CONFIG)
+    shipped = TrainingConfig.from_file(ROOT / DEFAULT_TRAINING_CONFIG)
     minimal = TrainingConfig.from_dict(MINIMAL)
     assert minimal.training == shipped.training
     assert minimal.export == shipped.export
     assert (minimal.seed, minimal.max_length, minimal.stride, minimal.distill) == (shipped.seed, shipped.max_length, shipped.stride, None)
     # The shipped file sets every hyper-parameter but the scheduler, so the comparison above covers them.
-    written = set(json.loads((ROOT / DEFAULT_CONFIG).read_text())["training"])
+    written = set(json.loads((ROOT / DEFAULT_TRAINING_CONFIG).read_text())["training"])
     assert set(minimal.to_dict()["training"]) - written == {"lr_scheduler"}
 
 

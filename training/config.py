@@ -24,7 +24,6 @@ from typing import Union, get_args, get_origin, get_type_hints
 from kamerbrief.errors import TrainingConfigError, UnknownConfigKeyError
 
 # ``training.sampling`` -> the Trainer's own strategy ("bucketed" is ours and bypasses it)
-DEFAULT_CONFIG = "training/configs/kamerbrief-nl-e5s.json"  # `kamerbrief train`'s; its settings are the defaults below
 SAMPLING = {"bucketed": "random", "random": "random", "group_by_length": "group_by_length"}
 DTYPES = ("float32", "float16", "bfloat16")
 SOURCES = ("conll2002", "europeana", "unlabeled")

@@ -88,8 +88,8 @@ def main(argv=None) -> dict:
         set_seed,
     )
 
-    from kamerbrief.data.records import find_shared_dir
     from kamerbrief.errors import TrainingConfigError
+    from kamerbrief.paths import find_shared_dir
     from kamerbrief.pipeline.transformer import quiet_loading
     from kamerbrief.training.config import TrainingConfig
     from kamerbrief.training.train import _expand

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from kamerbrief.data.schema import ENTITY_LABELS
+from kamerbrief.errors import ModelCardError
 from kamerbrief.training.config import TrainingConfig
 
 LICENCES = {
@@ -103,7 +104,7 @@ def write_model_card(folder: str | Path, config: TrainingConfig | None = None, m
                   "(the two differ a lot; a mixed figure would hide that).", "", markdown_summary(report), ""]
     lines += ["## Limits", "",
               "- Trained on letters from a few policy areas; expect lower scores on other registers (speeches, tables, OCR).",
-              "- Deadline ranges come from rules (`kamerbrief.pipeline.deadlines`), not from the model.",
+              "- Deadline ranges come from rules (`kamerbrief.pipeline.time_expressions`), not from the model.",
               "- The corpus is small: per-label scores on rare labels (stance `rejected`, PER) have wide intervals.",
               "- `precision=\"int8\"` (dynamic int8 Linear layers) runs faster and scores lower; measure the cost on your "
               "letters with `kamerbrief evaluate --compare MODEL --compare MODEL@int8`.",
@@ -121,3 +122,18 @@ def store_test_report(folder: str | Path, report: dict) -> Path:
     folder = Path(folder)
     (folder / "test_report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
     return write_model_card(folder)
+
+
+def card_folder(model: str | None) -> Path:
+    """The folder whose card ``kamerbrief evaluate --card`` updates: the model's own (a folder, or ``models/<name>``
+    of the checkout; a precision suffix, ``MODEL@int8``, is ignored). An installed model package is refused: its
+    source folder is evaluated and packaged again instead."""
+    from kamerbrief.pipeline.nlp import find_model, parse_model_spec
+
+    found = find_model(parse_model_spec(model)[0])
+    if found.source == "package":
+        raise ModelCardError(f"--card writes into the model's folder, and {found.name} is an installed package: evaluate "
+                             "its source folder (kamerbrief evaluate --model FOLDER --card) and package that again")
+    if not (found.path / "training_config.json").is_file():
+        raise ModelCardError("--card needs a model folder made by `kamerbrief train` (training_config.json)", found.path)
+    return found.path

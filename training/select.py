@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +31,7 @@ from tqdm import tqdm
 
 from kamerbrief.data.markup import render_markup
 from kamerbrief.data.records import iter_record_files, read_records
-from kamerbrief.data.standoff import standoff_id
+from kamerbrief.data.standoff_markup import standoff_id
 from kamerbrief.errors import KamerbriefError
 from kamerbrief.pipeline.reader import read_corpus_record
 
@@ -223,3 +223,20 @@ def write_selection(chosen: list[Passage], out_dir: Path, strategy: str) -> Path
                                      "paragraphs": item.size, "uncertainty": round(item.score, 4),
                                      "strategy": strategy}, ensure_ascii=False) + "\n")
     return manifest
+
+
+def select_for_annotation(model: str | Path | None, corpora: list[Path], shared_dir: Path, out_dir: Path, n_paragraphs: int,
+                          strategy: str = "uncertainty", prefill: bool = True, exclude: Iterable[str | Path] = (),
+                          data_dir: Path = Path("data"), **options) -> tuple[list[Passage], Path]:
+    """`kamerbrief data select`: passages chosen by ``strategy`` (:func:`select`; ``options``: ``pool``, ``passage``,
+    ``seed``), never from a document of any split of ``data_dir``'s standoff/ or of ``exclude``, written to ``out_dir``
+    pre-annotated with the model's predictions (``prefill``) or bare. No model is loaded for a bare random sample.
+    Returns the passages and the ``selection.jsonl`` listing them."""
+    from kamerbrief.pipeline.nlp import load
+
+    nlp = load(model) if prefill or strategy != "random" else None
+    held_out = [data_dir / "standoff"] if (data_dir / "standoff").is_dir() else []
+    chosen = select(nlp, corpora, shared_dir, n_paragraphs, strategy, [*held_out, *exclude], **options)
+    if not prefill:
+        chosen = [replace(c, predictions=[UNSCORED] * c.size) for c in chosen]
+    return chosen, write_selection(chosen, out_dir, strategy)

@@ -29,7 +29,7 @@ from kamerbrief.training.config import (
     split_by_name,
 )
 
-__all__ = ["TrainingConfigError", "load_config", "parent_config", "train", "package_model"]
+__all__ = ["TrainingConfigError", "load_config", "parent_config", "run_config", "train", "package_model"]
 
 LABEL_NAMES = ["labels", "cats", "stance"]
 
@@ -76,6 +76,28 @@ def parent_config(parent: str | Path, new_data: list[str], replay: bool = True, 
     return config.with_overrides(overrides, path) if overrides else config
 
 
+def run_config(config_file: str | Path, data: list[str | Path] = (), parent: str | None = None, replay: bool = True,
+               distill: bool = True, overrides: dict | None = None) -> TrainingConfig:
+    """The config of a `kamerbrief train` run. With ``parent`` (a model folder or name): :func:`parent_config`,
+    fine-tuning it on ``data``; else the config file with ``overrides``, its data replaced by ``data`` (record
+    files or folders) where given, sorted into splits by name (:func:`~kamerbrief.training.config.split_by_name`)."""
+    from kamerbrief.data.records import iter_record_files
+
+    files = [str(f) for f in iter_record_files(data)]
+    if parent:
+        from kamerbrief.pipeline.nlp import find_model
+
+        return parent_config(find_model(parent).path, files, replay, distill, overrides)
+    overrides = dict(overrides or {})
+    if data:
+        splits = split_by_name(files)
+        if not splits["train"]:
+            raise TrainingConfigError(f"no training files among {', '.join(map(str, data))} (files named *dev* evaluate, "
+                                      "*test* are never used)")
+        overrides.update({"data.train": splits["train"], "data.dev": splits["dev"]})
+    return load_config(config_file, overrides)
+
+
 def _expand(spec: str, shared_dir) -> Path:
     if spec.startswith(SHARED_PREFIX):
         if shared_dir is None:
@@ -118,7 +140,7 @@ def load_teacher(config: TrainingConfig, tokenizer):
     import torch
     from transformers import AutoTokenizer
 
-    from kamerbrief.training.model import KamerbriefModel
+    from kamerbrief.pipeline.model.multitask import KamerbriefModel
 
     if config.distill is None:
         return None
@@ -229,7 +251,7 @@ def _kamerbrief_trainer():
         def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
             import torch
 
-            from kamerbrief.training.model import distillation_loss
+            from kamerbrief.training.distillation import distillation_loss
 
             outputs = model(**inputs)
             loss = outputs["loss"]
@@ -280,11 +302,11 @@ def train(config: TrainingConfig | dict, out_dir: str | Path, shared_dir=None, m
     import torch
     from transformers import AutoTokenizer, EarlyStoppingCallback, TrainingArguments, set_seed
 
-    from kamerbrief.data.records import find_shared_dir
-    from kamerbrief.pipeline.decode import sigmoid
+    from kamerbrief.paths import find_shared_dir
+    from kamerbrief.pipeline.model.decoding import sigmoid
+    from kamerbrief.pipeline.model.multitask import KamerbriefModel
     from kamerbrief.pipeline.transformer import quiet_loading
-    from kamerbrief.training.metrics import best_thresholds, make_compute_metrics, paragraph_scores
-    from kamerbrief.training.model import KamerbriefModel
+    from kamerbrief.training.dev_metrics import best_thresholds, make_compute_metrics, paragraph_scores
 
     if not isinstance(config, TrainingConfig):
         config = TrainingConfig.from_dict(config)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from kamerbrief.errors import InvalidRecordError, NoTextError
 from kamerbrief.pipeline.reader.assemble import META_TABLE_HEADER, Block, assemble
-from kamerbrief.pipeline.reader.decode import DEFAULT_MAX_BYTES, decode, read_bytes
+from kamerbrief.pipeline.reader.bytes_to_text import DEFAULT_MAX_BYTES, decode, read_bytes
 from kamerbrief.pipeline.reader.html_format import html_blocks
 from kamerbrief.pipeline.reader.letter import FootnoteMarker, Letter, Paragraph
 from kamerbrief.pipeline.reader.text_formats import markdown_blocks, page_blocks, plain_blocks

