@@ -2,7 +2,7 @@
 
 Runs after ``kamerbrief_deadlines`` and derives commitments by rules from what the model found: the
 paragraph's labels and scores, its entities (ORG, PER, DATE with their ranges) and a small lexicon of
-Dutch actor words (spaCy ``Matcher``). The rules are those of ``data/ANNOTATION.md``, "Commitments":
+Dutch actor words (lowercase token sequences). The paragraph is read once (:class:`ParagraphIndex`). The rules are those of ``data/ANNOTATION.md``, "Commitments":
 
 1. Units: the paragraph's sentences, cut also at ";" and before "en zal" / "en zullen" (two promises in
    one sentence). A unit in a paragraph the model scores as an action (or deadline) is a commitment when it
@@ -29,8 +29,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from spacy.attrs import IDX, LOWER, ORTH, SPACY
 from spacy.language import Language
-from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span
 
 from kamerbrief.pipeline import extensions  # noqa: F401
@@ -95,19 +95,44 @@ MODIFIER = re.compile(r"\bvan\s*$", re.IGNORECASE)
 BUDGET_FOR = re.compile(r"\bbegroting(?:\s+van\s+\S+(?:\s+\S+){0,3})?\s+voor\s*$", re.IGNORECASE)
 
 
+class ParagraphIndex:
+    """What the rules read of a paragraph, looked up once per Doc rather than once per sentence (``doc.ents``
+    builds its spans anew on every access): the entities, the DATEs, the tokens' texts, lowercase forms and
+    offsets, and where the actor lexicon and the signer words occur."""
+
+    def __init__(self, doc: Doc, actor_words: dict[tuple[str, ...], None]):
+        self.doc = doc
+        self.ents = list(doc.ents)
+        self.dates = [e for e in self.ents if e.label_ == "DATE"]
+        strings = doc.vocab.strings
+        orth, lower, idx, space = doc.to_array([ORTH, LOWER, IDX, SPACY]).T.tolist() if len(doc) else ([], [], [], [])
+        self.texts = [strings[h] for h in orth]
+        self.lowers = [strings[h] for h in lower]
+        self.idx = idx
+        # ``doc.text``, without making a Token object per token as spaCy's getter does
+        self.text = "".join(text + " " if ws else text for text, ws in zip(self.texts, space, strict=True))
+        lengths = sorted({len(words) for words in actor_words})
+        # In the Matcher's order (by end, then start), which decides between overlapping lexicon words.
+        self.actor_words = sorted(((i, i + n) for i in range(len(doc)) for n in lengths
+                                   if tuple(self.lowers[i:i + n]) in actor_words and i + n <= len(doc)),
+                                  key=lambda match: (match[1], match[0]))
+        self.signer_words = [i for i, text in enumerate(self.texts) if SIGNER_WORDS.match(text)]
+        self.signer_pairs = [i for i in range(len(doc) - 1) if SIGNER_WORDS.match(f"{self.texts[i]} {self.texts[i + 1]}")]
+
+
 class CommitmentFinder:
     def __init__(self, nlp: Language, name: str, min_action_score: float, actor_words: list[str]):
         self.name = name
         self.min_action_score = min_action_score
-        self.matcher = Matcher(nlp.vocab)
-        self.matcher.add("ACTOR", [[{"LOWER": w} for w in word.split()] for word in actor_words])
+        # The lexicon matched as lowercase token sequences (what a spaCy Matcher on LOWER would find).
+        self.actor_words = dict.fromkeys(tuple(word.lower().split()) for word in actor_words)
 
     # -- units ------------------------------------------------------------------------------------
     @staticmethod
-    def units(doc: Doc) -> list[tuple[int, int]]:
+    def units(paragraph: ParagraphIndex) -> list[tuple[int, int]]:
         """Character spans of the paragraph's sentences and clauses (see the module docstring)."""
-        text, cuts = doc.text, [0]
-        inside = [(e.start_char, e.end_char) for e in doc.ents]
+        text, cuts = paragraph.text, [0]
+        inside = [(e.start_char, e.end_char) for e in paragraph.ents]
         for match in UNIT_BREAK.finditer(text):
             if ABBREVIATION.search(text[max(0, match.start() - 8):match.start()]) and match.group(0).strip() == "":
                 continue
@@ -138,32 +163,33 @@ class CommitmentFinder:
         # Present-tense measures in an action paragraph: by the signer, by a named party, or passive.
         return "start" in actor or bool(actor.get("word")) or bool(PASSIVE.search(text)) or (list_item and has_future_date)
 
-    def actor(self, doc: Doc, start: int, end: int) -> dict:
+    @staticmethod
+    def actor(paragraph: ParagraphIndex, start: int, end: int) -> dict:
+        doc, texts, lowers = paragraph.doc, paragraph.texts, paragraph.lowers
         span = doc.char_span(start, end, alignment_mode="expand")
         candidates: list[tuple[int, int, str, bool]] = []  # (token index, end token, text, signer)
-        for ent in doc.ents:
+        for ent in paragraph.ents:
             if ent.start >= span.start and ent.end <= span.end and ent.label_ in ("ORG", "PER") \
                     and not RECIPIENTS.match(ent.text):
                 candidates.append((ent.start, ent.end, ent.text, False))
             elif ent.label_ == "LOC" and ent.start == span.start:
                 candidates.append((ent.start, ent.end, ent.text, False))
-        for _, s, e in self.matcher(doc):
+        for s, e in paragraph.actor_words:
             if s >= span.start and e <= span.end and not any(c[0] <= s < c[1] for c in candidates):
                 candidates.append((s, e, doc[s:e].text, False))
-        for token in span:
-            if SIGNER_WORDS.match(token.text):
-                candidates.append((token.i, token.i + 1, token.text, True))
-        for i in range(span.start, span.end - 1):
-            pair = f"{doc[i].text} {doc[i + 1].text}"
-            if SIGNER_WORDS.match(pair):
-                candidates.append((i, i + 2, pair, True))
+        for i in paragraph.signer_words:
+            if span.start <= i < span.end:
+                candidates.append((i, i + 1, texts[i], True))
+        for i in paragraph.signer_pairs:
+            if span.start <= i < span.end - 1:
+                candidates.append((i, i + 2, f"{texts[i]} {texts[i + 1]}", True))
         candidates.sort()
 
         def before(index: int) -> str | None:
             j = index - 1
-            while j >= span.start and doc[j].lower_ in ARTICLES:
+            while j >= span.start and lowers[j] in ARTICLES:
                 j -= 1
-            return doc[j].lower_ if j >= span.start else None
+            return lowers[j] if j >= span.start else None
 
         # A candidate is governed by a preposition, or coordinated with / in brackets after one that is.
         governed: dict[int, str | None] = {}
@@ -183,25 +209,26 @@ class CommitmentFinder:
         if agents:
             return as_actor(agents[0])
         free = [c for k, c in enumerate(candidates) if governed[k] is None]
-        for request in REQUEST.finditer(span.text):
+        for request in REQUEST.finditer(paragraph.text[span.start_char:span.end_char]):
             at = doc.char_span(span.start_char + request.start(), span.start_char + request.end(), alignment_mode="expand")
             asked = [c for c in free if not c[3] and (abs(c[0] - at.end) <= 4 or abs(at.start - c[1]) <= 4)]
             if asked and any(c[3] for c in free):
                 return as_actor(asked[0])
-        if free and not free[0][3] and PATIENT_VERBS.match(doc.text[doc[free[0][1] - 1].idx + len(doc[free[0][1] - 1].text):span.end_char].lstrip()):
+        if free and not free[0][3] and PATIENT_VERBS.match(
+                paragraph.text[paragraph.idx[free[0][1] - 1] + len(texts[free[0][1] - 1]):span.end_char].lstrip()):
             return {"signer": True, "word": ""}
         if free:
             return as_actor(free[0])
         return {"signer": True, "word": ""}
 
     @staticmethod
-    def due(doc: Doc, dates: list[Span], letter_date: str | None) -> tuple[Span | None, tuple[str, str] | None]:
+    def due(text: str, dates: list[Span], letter_date: str | None) -> tuple[Span | None, tuple[str, str] | None]:
         """The deadline DATE of a commitment and its due period (see the module docstring)."""
         ref = as_date(letter_date)
         best: tuple[Span | None, tuple[str, str] | None] = (None, None)
-        plain = [d for d in dates if not MODIFIER.search(doc.text[max(0, d.start_char - 10):d.start_char])]
+        plain = [d for d in dates if not MODIFIER.search(text[max(0, d.start_char - 10):d.start_char])]
         for span in plain or dates:
-            before = doc.text[max(0, span.start_char - 60):span.start_char]
+            before = text[max(0, span.start_char - 60):span.start_char]
             if START_SIGNAL.search(before):
                 continue
             rng = span._.date_range
@@ -235,20 +262,21 @@ class CommitmentFinder:
             return []
         letter_date = doc._.letter_date
         ref = as_date(letter_date)
+        paragraph = ParagraphIndex(doc, self.actor_words)
         found: list[dict] = []
         previous_was_commitment = False
         units: list[tuple[int, int]] = []
-        for start, end in self.units(doc):
+        for start, end in self.units(paragraph):
             # "..., en zal ..." is a promise of its own only where another party acts in it.
-            if units and re.match(r"en (?:zal|zullen)\b", doc.text[start:end]) and "start" not in self.actor(doc, start, end):
+            if units and re.match(r"en (?:zal|zullen)\b", paragraph.text[start:end]) and "start" not in self.actor(paragraph, start, end):
                 units[-1] = (units[-1][0], end)
             else:
                 units.append((start, end))
         for start, end in units:
-            text = doc.text[start:end]
-            dates = [e for e in doc.ents if e.label_ == "DATE" and start <= e.start_char and e.end_char <= end]
+            text = paragraph.text[start:end]
+            dates = [e for e in paragraph.dates if start <= e.start_char and e.end_char <= end]
             future = any(e._.date_range and (ref is None or e._.date_range[1] >= ref.isoformat()) for e in dates)
-            actor = self.actor(doc, start, end)
+            actor = self.actor(paragraph, start, end)
             if actor.get("word") and not FIRST_PERSON.fullmatch(actor["word"]) \
                     and not re.search(rf"^(?:\S+\s+){{0,5}}{re.escape(actor['word'])}\b", text):
                 actor = {"signer": True, "word": ""}  # "het kabinet" deep in a subordinate clause is not its subject
@@ -268,7 +296,7 @@ class CommitmentFinder:
                 previous_was_commitment = False
         for commitment in found:
             dates = commitment.pop("_dates")
-            deadline, due = self.due(doc, dates, letter_date)
+            deadline, due = self.due(paragraph.text, dates, letter_date)
             commitment["dates"] = [[d.start_char, d.end_char] for d in dates]
             commitment["deadline"] = [deadline.start_char, deadline.end_char] if deadline is not None else None
             commitment["due"] = list(due) if due else None
