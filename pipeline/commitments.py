@@ -2,7 +2,8 @@
 
 Runs after ``kamerbrief_deadlines`` and derives commitments by rules from what the model found: the
 paragraph's labels and scores, its entities (ORG, PER, DATE with their ranges) and a small lexicon of
-Dutch actor words (lowercase token sequences). The paragraph is read once (:class:`ParagraphIndex`). The rules are those of ``data/ANNOTATION.md``, "Commitments":
+Dutch actor words, each paragraph read once (:class:`ParagraphIndex`). The rules are those of
+``data/ANNOTATION.md``, "Commitments":
 
 1. Units: the paragraph's sentences, cut also at ";" and before "en zal" / "en zullen" (two promises in
    one sentence). A unit in a paragraph the model scores as an action (or deadline) is a commitment when it
