@@ -40,7 +40,10 @@ from kamerbrief.pipeline.deadlines import as_date, due_period, prinsjesdag
 SKIPPED_KINDS = {"heading", "footnote", "signature", "addressee", "date_line", "salutation"}
 ABBREVIATION = re.compile(r"(?:\b[A-Z]|\b(?:dr|prof|mr|drs|ir|ing|nr|nrs|art|jl|blz|ca|bijv|resp|o\.a|e\.a|m\.b\.t|i\.p\.v))\.$",
                           re.IGNORECASE)
-UNIT_BREAK = re.compile(r"(?<=[.!?])[\"'”’)]*\s+(?=[A-Z\"„‘'(])|(?<=;)\s+|\s+(?=en (?:zal|zullen)\b)")
+UNIT_BREAK = re.compile(r"(?P<sentence>(?<=[.!?])[\"'”’)]*\s+(?=[A-Z\"„‘'(]))|(?<=;)\s+|\s+(?=en (?:zal|zullen)\b)|(?<=,)\s+(?=en\s)")
+VERB_BEFORE_SUBJECT = re.compile(r"^(?:en|zal|kan|moet|wil|is|\w+(?:en|t|d))$", re.IGNORECASE)
+# "... en zal ...": a clause without a subject of its own; its actor is that of the clause before it.
+ELIDED_SUBJECT = re.compile(r"en (?:zal|zullen)\b")
 SIGNER_WORDS = re.compile(r"^(?:ik|wij|we|het kabinet|de regering|het rijk|mijn ministerie|ons ministerie)$", re.IGNORECASE)
 PREPOSITIONS = {"met", "aan", "bij", "voor", "van", "naar", "over", "op", "in", "tot", "uit", "tegen", "namens", "via",
                 "zonder", "onder", "tussen", "binnen", "door", "om", "rond", "na", "tijdens", "vanuit", "richting", "zoals"}
@@ -81,13 +84,27 @@ PAST = re.compile(r"\b(?:heeft|hebben|heb|is|zijn|was|waren|werd|werden)\b(?:\s+
                   re.IGNORECASE)
 SUBORDINATE = re.compile(r"(?:,\s*(?:die|dat|waar\w*)|\bnadat|\btoen|\bwaarvan|\bwaarin|\bzoals)\b", re.IGNORECASE)
 REQUEST = re.compile(r"\b(?:(?<!de )(?<!een )(?:vraag|verzoek)(?! naar)|vragen|laat|gevraagd|verzocht|opgedragen)\b", re.IGNORECASE)
+# When the deliverable is ready, appears or goes into consultation ("internetconsultatie" too), the target set for
+# it ("het streven is ..."), and when it starts where the subject refers back to it ("Het bureau start ...", not
+# "In mei starten pilots ...": a new measure).
 MILESTONE = re.compile(
     r"\b(?:gereed|klaar|beschikbaar|afgerond|operationeel|verschijnt|verschijnen|gepubliceerd|opengesteld|"
-    r"consultatie|ingediend|van kracht|in gebruik|te raadplegen|getest|getekend|ondertekend|gesloten|vastgesteld|"
-    r"volgt|inzetbaar|bemand)\b", re.IGNORECASE)
+    r"\w*consultatie|ingediend|van kracht|in gebruik|te raadplegen|getest|getekend|ondertekend|gesloten|vastgesteld|"
+    r"volgt|inzetbaar|bemand|(?:het|ons|mijn) (?:streven|doel) is)\b"
+    r"|^(?:de|het|dit|deze|die)\s[^,;]{0,60}?\b(?:start|starten|begint|beginnen)\b", re.IGNORECASE)
 STRONG_PROMISE = re.compile(r"\b(?:zal|zullen|ga|gaat|gaan)\b", re.IGNORECASE)
 INFORMING = re.compile(r"\b(?:informeer|informeren|stuur|sturen|zend|zenden|toezenden|rapporteer|ontvangt)\b", re.IGNORECASE)
-OWN_MILESTONE = re.compile(r"^(?:ik|wij|we) verwacht(?:en)?\b", re.IGNORECASE)
+# Informing the Kamer is a commitment of its own (ANNOTATION.md), not a milestone of the one before it.
+INFORMS_KAMER = re.compile(
+    r"\b(?:(?:aan|naar) (?:uw|de) kamer\b.{0,40}\b(?:ge|toege)(?:zonden|stuurd)|(?:zend|stuur|informeer)\w*\b.{0,40}\b(?:uw|de) kamer|"
+    r"(?:uw|de) kamer\b.{0,60}\bontvangt|ontvangt (?:uw|de) kamer)\b", re.IGNORECASE)
+# A relative clause ("..., die uw Kamer in mei ontvangt, ...") qualifies a noun; what the sentence says is outside it.
+RELATIVE_CLAUSE = re.compile(r",\s*(?:die|dat|waar\w*)\b[^,;]*(?:,|$)", re.IGNORECASE)
+# "..., dat door X wordt beheerd, en met ...": the comma closes a relative clause; "en" goes on with the sentence.
+CLOSES_RELATIVE_CLAUSE = re.compile(r",\s*(?:die|dat|waar\w*)\b[^,;]*,$", re.IGNORECASE)
+# The signer expects or receives the deliverable: a milestone of the commitment before it.
+OWN_MILESTONE = re.compile(r"^(?:\S+\s+){0,4}?(?:(?:ik|wij|we) (?:verwacht|ontvang)\w*|(?:verwacht|ontvang)\w* (?:ik|wij|we))\b",
+                           re.IGNORECASE)
 # The subject only receives or undergoes something: the actor is whoever gives it (the signer, unless named).
 PATIENT_VERBS = re.compile(r"^(?:\([^)]*\)\s*)?(?:wordt|worden|krijgt|krijgen)\b(?!\s+opdracht)", re.IGNORECASE)
 START_SIGNAL = re.compile(r"\b(?:vanaf|met ingang van|per|sinds|na)\s*$", re.IGNORECASE)
@@ -130,9 +147,10 @@ class CommitmentFinder:
 
     # -- units ------------------------------------------------------------------------------------
     @staticmethod
-    def units(paragraph: ParagraphIndex) -> list[tuple[int, int]]:
-        """Character spans of the paragraph's sentences and clauses (see the module docstring)."""
-        text, cuts = paragraph.text, [0]
+    def units(paragraph: ParagraphIndex) -> list[tuple[int, int, bool]]:
+        """Character spans of the paragraph's sentences and clauses (see the module docstring), each with
+        whether it is a clause (cut at ";", "en zal", ", en") rather than a sentence of its own."""
+        text, cuts, clause = paragraph.text, [0], [False]
         inside = [(e.start_char, e.end_char) for e in paragraph.ents]
         for match in UNIT_BREAK.finditer(text):
             if ABBREVIATION.search(text[max(0, match.start() - 8):match.start()]) and match.group(0).strip() == "":
@@ -140,14 +158,15 @@ class CommitmentFinder:
             if any(s < match.start() < e for s, e in inside):
                 continue
             cuts.append(match.end())
+            clause.append(match.group("sentence") is None)
         cuts.append(len(text))
         spans = []
-        for start, end in zip(cuts, cuts[1:], strict=False):
+        for start, end, is_clause in zip(cuts, cuts[1:], clause, strict=False):
             piece = text[start:end]
             stripped = piece.strip()
             if stripped:
                 offset = start + piece.index(stripped)
-                spans.append((offset, offset + len(stripped)))
+                spans.append((offset, offset + len(stripped), is_clause))
         return spans
 
     # -- decisions --------------------------------------------------------------------------------
@@ -222,6 +241,35 @@ class CommitmentFinder:
             return as_actor(free[0])
         return {"signer": True, "word": ""}
 
+    def subject(self, paragraph: ParagraphIndex, start: int, end: int) -> dict:
+        """The actor of a unit, where a signer word ("het kabinet") counts only near its start."""
+        actor = self.actor(paragraph, start, end)
+        if actor.get("word") and not FIRST_PERSON.fullmatch(actor["word"]) \
+                and not re.search(rf"^(?:\S+\s+){{0,5}}{re.escape(actor['word'])}\b", paragraph.text[start:end]):
+            actor = {"signer": True, "word": ""}  # "het kabinet" deep in a subordinate clause is not its subject
+        return actor
+
+    def own_subject(self, paragraph: ParagraphIndex, start: int, end: int) -> bool:
+        """Whether a clause has a subject of its own among its first words (a named party or a signer word),
+        not followed by an infinitive with "te"."""
+        actor = self.subject(paragraph, start, end)
+        if "start" in actor:
+            at = actor["start"]
+            after = paragraph.text[actor["end"]:end]
+            # A named subject comes right after "en" or after the finite verb ("en in mei rapporteren de
+            # inrichtingen"), not after a noun it stands in apposition to ("en in het bijzonder de onderzoekers X").
+            word = re.search(r"(\S+)\s+(?:(?:de|het|een)\s+)?$", paragraph.text[start:at])
+            if word is None or not VERB_BEFORE_SUBJECT.match(word.group(1)):
+                return False
+        elif actor.get("word"):
+            found = re.search(rf"\b{re.escape(actor['word'])}\b", paragraph.text[start:end])
+            if found is None:
+                return False
+            at, after = start + found.start(), paragraph.text[start + found.end():end]
+        else:
+            return False
+        return len(paragraph.text[start:at].split()) <= 8 and not re.match(r"(?:\s+\S+){0,2}?\s+te\s+\w+", after)
+
     @staticmethod
     def due(text: str, dates: list[Span], letter_date: str | None) -> tuple[Span | None, tuple[str, str] | None]:
         """The deadline DATE of a commitment and its due period (see the module docstring)."""
@@ -266,31 +314,43 @@ class CommitmentFinder:
         paragraph = ParagraphIndex(doc, self.actor_words)
         found: list[dict] = []
         previous_was_commitment = False
-        units: list[tuple[int, int]] = []
-        for start, end in self.units(paragraph):
-            # "..., en zal ..." is a promise of its own only where another party acts in it.
-            if units and re.match(r"en (?:zal|zullen)\b", paragraph.text[start:end]) and "start" not in self.actor(paragraph, start, end):
-                units[-1] = (units[-1][0], end)
+        units: list[tuple[int, int, bool]] = []
+        for start, end, clause in self.units(paragraph):
+            # ", en ..." starts a clause only where a subject of its own follows ("..., en ik ga ..."), not
+            # in a list or an infinitive ("..., en gemeenten te ondersteunen").
+            if units and clause and not ELIDED_SUBJECT.match(paragraph.text, start) and paragraph.text.startswith("en", start) \
+                    and (CLOSES_RELATIVE_CLAUSE.search(paragraph.text, units[-1][0], units[-1][1])
+                         or not self.own_subject(paragraph, start, end)):
+                units[-1] = (units[-1][0], end, units[-1][2])
             else:
-                units.append((start, end))
-        for start, end in units:
+                units.append((start, end, clause))
+        previous_actor: dict | None = None
+        for start, end, clause in units:
             text = paragraph.text[start:end]
             dates = [e for e in paragraph.dates if start <= e.start_char and e.end_char <= end]
             future = any(e._.date_range and (ref is None or e._.date_range[1] >= ref.isoformat()) for e in dates)
-            actor = self.actor(paragraph, start, end)
-            if actor.get("word") and not FIRST_PERSON.fullmatch(actor["word"]) \
-                    and not re.search(rf"^(?:\S+\s+){{0,5}}{re.escape(actor['word'])}\b", text):
-                actor = {"signer": True, "word": ""}  # "het kabinet" deep in a subordinate clause is not its subject
+            actor = self.subject(paragraph, start, end)
             named = "start" in actor
             explicit = named or bool(actor.get("word"))
-            continues = (not explicit and (MILESTONE.search(text) or (dates and not PROMISE.search(text)))) \
+            if ELIDED_SUBJECT.match(text) and not named and previous_actor is not None:
+                actor = previous_actor
+            previous_actor = actor
+            informs_kamer = INFORMS_KAMER.search(RELATIVE_CLAUSE.sub(",", text))
+            continues = (not explicit and (MILESTONE.search(text) or (dates and not PROMISE.search(text) and not informs_kamer))) \
                 or (OWN_MILESTONE.match(text) and dates and not INFORMING.search(text))
             if previous_was_commitment and found and continues and not NOT_A_PROMISE.search(text):
                 found[-1]["end"] = end
                 found[-1]["_dates"] += dates
                 continue
-            if (not position_only or STRONG_PROMISE.search(text)) \
-                    and self.promises(text, action_paragraph, actor, future, doc._.kind == "list_item"):
+            promise = (not position_only or STRONG_PROMISE.search(text)) \
+                and self.promises(text, action_paragraph, actor, future, doc._.kind == "list_item")
+            # Clauses joined by "en" that promise something by the same actor are one commitment (after ";" a
+            # clause stays apart: "...; ik streef ernaar het wetsvoorstel voor de zomer in te dienen").
+            if promise and clause and text.startswith("en ") and previous_was_commitment and found \
+                    and same_actor(actor, found[-1]["actor"]):
+                found[-1]["end"] = end
+                found[-1]["_dates"] += dates
+            elif promise:
                 found.append({"start": start, "end": end, "actor": actor, "_dates": dates})
                 previous_was_commitment = True
             else:
@@ -307,6 +367,13 @@ class CommitmentFinder:
 @Language.factory("kamerbrief_commitments", default_config={"min_action_score": 0.3, "actor_words": ACTOR_WORDS})
 def make_commitments(nlp: Language, name: str, min_action_score: float, actor_words: list[str]) -> CommitmentFinder:
     return CommitmentFinder(nlp, name, min_action_score, actor_words)
+
+
+def same_actor(one: dict, other: dict) -> bool:
+    """Whether two unit actors are the same party: both the signer, or the same name."""
+    if one.get("signer") or other.get("signer"):
+        return bool(one.get("signer") and other.get("signer"))
+    return one["text"].lower() == other["text"].lower()
 
 
 # -- the letter level -------------------------------------------------------------------------------
