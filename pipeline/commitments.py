@@ -76,14 +76,31 @@ NOT_A_PROMISE = re.compile(
     r"hieronder|blijf|blijft|blijven|zet(?:ten)? .{0,60}voort|geef .{0,20}uitvoering aan|geef .{0,40}invulling aan|"
     r"sta .{0,20}open|ben .{0,20}bereid|in lijn met|wijk\w* .{0,40}\baf\b|regelt dat|treedt .{0,60}in werking|"
     r"treden .{0,60}in werking|dienen .{0,80}\bte\b|(?:motie|verzoek)\w* (?:uit|uitvoeren)\b|afgesproken|aangekondigd|"
-    r"hecht|hechten)\b"
+    r"hecht|hechten|erkentelijk|dankbaar|waardeer|waarderen)\b"
     r"|(?<!een )\b(?:deel|deelt|delen)\s+(?:ik|wij|we|het kabinet|de|het)\b"
+    # judgements: "... vinden wij niet uitvoerbaar", "Het kabinet vindt ...", "... past niet binnen de regels"
+    r"|\b(?:vind(?:t|en)? (?:ik|wij|we|het kabinet)|(?:ik|wij|we|het kabinet) vind(?:t|en)?)\b"
+    r"|\bpast\b(?:\s+\S+){0,2}?\s+niet\s+(?:binnen|in|bij)\b"
+    # leaving a matter to someone: "Het verzoek ... laat het kabinet aan uw Kamer."
+    r"|\blaat\b[^,.;]{0,60}\baan (?:uw|de) kamer(?:\s+over)?\s*(?:[,.;]|$)"
     r"|\b(?:neem|neemt|nemen)\b.{0,80}\bover(?=\s*(?:[.,;:]|$|en\b|maar\b))",
     re.IGNORECASE)
-PAST = re.compile(r"\b(?:heeft|hebben|heb|is|zijn|was|waren|werd|werden)\b(?:\s+\S+){0,20}?\s+ge(?!reed\b)\w+(?:d|t|en)\b",
-                  re.IGNORECASE)
+# A perfect or past passive: the participle with "ge-", also after a separable particle ("opgezet", "ingesteld"),
+# with an unstressed prefix instead ("bezocht", "verbeterd", "ontwikkeld"), or a finding ("heeft laten zien").
+# Standing practice and the law as it is, said in the present tense: a measure only where it is promised.
+STANDING_PRACTICE = re.compile(r"\b(?:houdt|houden) toezicht\b|\bop grond van\b|\beens in de \w+ (?:jaar|maanden|weken)\b",
+                               re.IGNORECASE)
+PAST = re.compile(r"\b(?:heeft|hebben|heb|is|zijn|was|waren|werd|werden)\b(?:\s+\S+){0,20}?\s+"
+                  r"(?:(?:op|uit|aan|in|af|toe|voor|na|mee|over|om|bij|vast|terug|samen)?ge(?!reed\b)\w+(?:d|t|en)"
+                  r"|(?:be|ver|ont|her)\w+[dt]|laten (?:zien|blijken))\b", re.IGNORECASE)
+RELATIVE_PRONOUN = re.compile(r"\b(?:die|welke|waar(?:in|mee|op|door|van|voor|bij))\b", re.IGNORECASE)
+# Where a subordinate clause begins: what it says ("heeft laten zien dat gedetineerden ... gaan") is not the
+# promise of the sentence.
+CLAUSE_START = re.compile(r"\b(?:dat|die|omdat|zodat|doordat|waarin|waarmee|waardoor|hoe|wat)\b", re.IGNORECASE)
 SUBORDINATE = re.compile(r"(?:,\s*(?:die|dat|waar\w*)|\bnadat|\btoen|\bwaarvan|\bwaarin|\bzoals)\b", re.IGNORECASE)
-REQUEST = re.compile(r"\b(?:(?<!de )(?<!een )(?:vraag|verzoek)(?! naar)|vragen|laat|gevraagd|verzocht|opgedragen)\b", re.IGNORECASE)
+# Asking a party to act; "gevraagd of" asks a question.
+REQUEST = re.compile(r"\b(?:(?<!de )(?<!een )(?:vraag|verzoek)(?! naar)|vragen|laat|gevraagd(?! of\b)|verzocht|opgedragen)\b",
+                     re.IGNORECASE)
 # When the deliverable is ready, appears or goes into consultation ("internetconsultatie" too), the target set for
 # it ("het streven is ..."), and when it starts where the subject refers back to it ("Het bureau start ...", not
 # "In mei starten pilots ...": a new measure).
@@ -173,15 +190,38 @@ class CommitmentFinder:
     def promises(self, text: str, action_paragraph: bool, actor: dict, has_future_date: bool, list_item: bool = False) -> bool:
         if NOT_A_PROMISE.search(text):
             return False
-        past = PAST.search(text)
-        if past and not SUBORDINATE.search(text[:past.start()]) and not REQUEST.search(text) and not PROMISE.search(text):
-            return False
-        if PROMISE.search(text):
+        past = next((m for m in PAST.finditer(text) if not self.subordinate(text, m.start())), None)
+        if past and not REQUEST.search(text):
+            clause_end = CLAUSE_START.search(text, past.end())
+            if not PROMISE.search(text, 0, clause_end.start() if clause_end else len(text)):
+                return False
+        if any(not self.in_clause(text, m.start()) for m in PROMISE.finditer(text)):
             return True
-        if not action_paragraph:
+        if not action_paragraph or STANDING_PRACTICE.search(text):
             return False
         # Present-tense measures in an action paragraph: by the signer, by a named party, or passive.
         return "start" in actor or bool(actor.get("word")) or bool(PASSIVE.search(text)) or (list_item and has_future_date)
+
+    @staticmethod
+    def in_clause(text: str, at: int) -> bool:
+        """Whether position ``at`` lies in a clause opened by a conjunction or pronoun since the last comma
+        ("beschrijft wat bewoners mogen verwachten"); "dat"/"die" at the start or after a preposition ("In dat
+        kader zal ik ...") points at something and opens nothing."""
+        for opener in CLAUSE_START.finditer(text, text.rfind(",", 0, at) + 1, at):
+            words = text[:opener.start()].split()
+            if opener.group(0).lower() in ("dat", "die") and (not words or words[-1].lower() in PREPOSITIONS):
+                continue
+            return True
+        return False
+
+    @staticmethod
+    def subordinate(text: str, at: int) -> bool:
+        """Whether position ``at`` of a unit lies in a subordinate clause: a relative clause opened since the
+        last comma before it ("een model die is toegesneden op ..."), or one after a comma not yet closed."""
+        if RELATIVE_PRONOUN.search(text, text.rfind(",", 0, at) + 1, at):
+            return True
+        opened = list(SUBORDINATE.finditer(text, 0, at))
+        return bool(opened) and "," not in text[opened[-1].end():at]
 
     @staticmethod
     def actor(paragraph: ParagraphIndex, start: int, end: int) -> dict:
@@ -225,7 +265,10 @@ class CommitmentFinder:
                 return {"signer": True, "word": text}
             return {"text": doc[s_:e_].text, "start": doc[s_].idx, "end": doc[e_ - 1].idx + len(doc[e_ - 1].text)}
 
-        agents = [c for k, c in enumerate(candidates) if not c[3] and governed[k] == "door"]
+        # The agent of a relative clause ("..., dat door het Zorginstituut is opgesteld, ...") acts in that clause only.
+        relative = [m.span() for m in RELATIVE_CLAUSE.finditer(paragraph.text, span.start_char, span.end_char)]
+        agents = [c for k, c in enumerate(candidates) if not c[3] and governed[k] == "door"
+                  and not any(s <= paragraph.idx[c[0]] < e for s, e in relative)]
         if agents:
             return as_actor(agents[0])
         free = [c for k, c in enumerate(candidates) if governed[k] is None]
