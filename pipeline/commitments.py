@@ -48,6 +48,7 @@ SIGNER_WORDS = re.compile(r"^(?:ik|wij|we|het kabinet|de regering|het rijk|mijn 
 PREPOSITIONS = {"met", "aan", "bij", "voor", "van", "naar", "over", "op", "in", "tot", "uit", "tegen", "namens", "via",
                 "zonder", "onder", "tussen", "binnen", "door", "om", "rond", "na", "tijdens", "vanuit", "richting", "zoals"}
 ARTICLES = {"de", "het", "een", "'t", "haar", "zijn", "hun"}
+LAW_WORD = re.compile(r"wet|besluit|regeling|verordening|richtlijn|code|akkoord|verdrag|\d", re.IGNORECASE)
 # Bodies that receive letters rather than act in them.
 RECIPIENTS = re.compile(r"^(?:(?:Tweede |Eerste )?Kamer|Voorzitter van de|Staten-Generaal)", re.IGNORECASE)
 # Lowercase plural or generic actors (ANNOTATION.md leaves them untagged), matched at the start of a unit or
@@ -125,6 +126,8 @@ OWN_MILESTONE = re.compile(r"^(?:\S+\s+){0,4}?(?:(?:ik|wij|we) (?:verwacht|ontva
 # The subject only receives or undergoes something: the actor is whoever gives it (the signer, unless named).
 PATIENT_VERBS = re.compile(r"^(?:\([^)]*\)\s*)?(?:wordt|worden|krijgt|krijgen)\b(?!\s+opdracht)", re.IGNORECASE)
 START_SIGNAL = re.compile(r"\b(?:vanaf|met ingang van|per|sinds|na)\s*$", re.IGNORECASE)
+# "na het advies van de SER, dat voor de zomer wordt verwacht": the DATE dates the event the commitment waits for.
+AFTER_EVENT = re.compile(r"\b(?:na|vanaf|sinds)\b[^,;.]{0,80},\s*(?:die|dat|waar\w*)\b[^,;.]*$", re.IGNORECASE)
 # "de verkiezingen van 2017": a DATE that dates something else; used only where no other DATE is left.
 MODIFIER = re.compile(r"\bvan\s*$", re.IGNORECASE)
 BUDGET_FOR = re.compile(r"\bbegroting(?:\s+van\s+\S+(?:\s+\S+){0,3})?\s+voor\s*$", re.IGNORECASE)
@@ -234,6 +237,8 @@ class CommitmentFinder:
                 candidates.append((ent.start, ent.end, ent.text, False))
             elif ent.label_ == "LOC" and ent.start == span.start:
                 candidates.append((ent.start, ent.end, ent.text, False))
+            elif span.start <= ent.start and ent.end <= span.end and misread_organisation(paragraph, ent):
+                candidates.append((ent.start, ent.end, ent.text, False))
         for s, e in paragraph.actor_words:
             if s >= span.start and e <= span.end and not any(c[0] <= s < c[1] for c in candidates):
                 candidates.append((s, e, doc[s:e].text, False))
@@ -321,7 +326,7 @@ class CommitmentFinder:
         plain = [d for d in dates if not MODIFIER.search(text[max(0, d.start_char - 10):d.start_char])]
         for span in plain or dates:
             before = text[max(0, span.start_char - 60):span.start_char]
-            if START_SIGNAL.search(before):
+            if START_SIGNAL.search(before) or AFTER_EVENT.search(text, max(0, span.start_char - 200), span.start_char):
                 continue
             rng = span._.date_range
             year = re.fullmatch(r"(?:1[89]|2[01])\d\d", span.text.strip())
@@ -410,6 +415,17 @@ class CommitmentFinder:
 @Language.factory("kamerbrief_commitments", default_config={"min_action_score": 0.3, "actor_words": ACTOR_WORDS})
 def make_commitments(nlp: Language, name: str, min_action_score: float, actor_words: list[str]) -> CommitmentFinder:
     return CommitmentFinder(nlp, name, min_action_score, actor_words)
+
+
+def misread_organisation(paragraph: ParagraphIndex, ent: Span) -> bool:
+    """A one-word name the model read as a law or a place where only an organisation fits: the party asked to
+    act ("Ik heb Vilans gevraagd ...") or the first of organisations listed together ("ActiZ, Zorgthuisnl en ...")."""
+    if ent.label_ not in ("LAW", "LOC") or len(ent) != 1 or not ent.text[:1].isupper() or LAW_WORD.search(ent.text):
+        return False
+    following = paragraph.lowers[ent.end:ent.end + 2]
+    if following[:1] and following[0] in ("gevraagd", "verzocht", "opgedragen"):
+        return True
+    return following[:1] in ([","], ["en"]) and any(e.start == ent.end + 1 and e.label_ == "ORG" for e in paragraph.ents)
 
 
 def same_actor(one: dict, other: dict) -> bool:
