@@ -97,8 +97,8 @@ NOT_A_PROMISE = re.compile(
 # A perfect or past passive: the participle with "ge-", also after a separable particle ("opgezet", "ingesteld"),
 # with an unstressed prefix instead ("bezocht", "verbeterd", "ontwikkeld"), or a finding ("heeft laten zien").
 # Standing practice and the law as it is, said in the present tense: a measure only where it is promised.
-STANDING_PRACTICE = re.compile(r"\b(?:houdt|houden) toezicht\b|\bop grond van\b|\beens in de \w+ (?:jaar|maanden|weken)\b",
-                               re.IGNORECASE)
+STANDING_PRACTICE = re.compile(r"\b(?:houdt|houden) toezicht\b|\bop grond van\b|\beens in de \w+ (?:jaar|maanden|weken)\b"
+                               r"|\b(?:handhaaf|handhaaft)\b", re.IGNORECASE)
 PAST = re.compile(r"\b(?:heeft|hebben|heb|is|zijn|was|waren|werd|werden)\b(?:\s+\S+){0,20}?\s+"
                   r"(?:(?:op|uit|aan|in|af|toe|voor|na|mee|over|om|bij|vast|terug|samen)?ge(?!reed\b)\w+(?:d|t|en)"
                   r"|(?:be|ver|ont|her)\w+[dt]|laten (?:zien|blijken))\b", re.IGNORECASE)
@@ -110,14 +110,15 @@ SUBORDINATE = re.compile(r"(?:,\s*(?:die|dat|waar\w*)|\bnadat|\btoen|\bwaarvan|\
 # Asking a party to act; "gevraagd of" asks a question.
 REQUEST = re.compile(r"\b(?:(?<!de )(?<!een )(?:vraag|verzoek)(?! naar)|vragen|laat|gevraagd(?! of\b)|verzocht|opgedragen)\b",
                      re.IGNORECASE)
-# When the deliverable is ready, appears or goes into consultation ("internetconsultatie" too), the target set for
-# it ("het streven is ..."), and when it starts where the subject refers back to it ("Het bureau start ...", not
-# "In mei starten pilots ...": a new measure).
+# When the deliverable is ready, appears or goes into consultation ("internetconsultatie" too), and when it starts
+# where the subject refers back to it ("Het bureau start ...", not "In mei starten pilots ...": a new measure).
 MILESTONE = re.compile(
     r"\b(?:gereed|klaar|beschikbaar|afgerond|operationeel|verschijnt|verschijnen|gepubliceerd|opengesteld|"
     r"\w*consultatie|ingediend|van kracht|in gebruik|te raadplegen|getest|getekend|ondertekend|gesloten|vastgesteld|"
-    r"volgt|inzetbaar|bemand|(?:het|ons|mijn) (?:streven|doel) is)\b"
+    r"volgt|inzetbaar|bemand)\b"
     r"|^(?:de|het|dit|deze|die)\s[^,;]{0,60}?\b(?:start|starten|begint|beginnen)\b", re.IGNORECASE)
+# The target set for the deliverable: impersonal, whoever else it names ("het streven is alle gemeenten ...").
+TARGET = re.compile(r"^(?:het|ons|mijn) (?:streven|doel) is\b", re.IGNORECASE)
 STRONG_PROMISE = re.compile(r"\b(?:zal|zullen|ga|gaat|gaan)\b", re.IGNORECASE)
 INFORMING = re.compile(r"\b(?:informeer|informeren|stuur|sturen|zend|zenden|toezenden|rapporteer|ontvangt)\b", re.IGNORECASE)
 # Informing the Kamer is a commitment of its own (ANNOTATION.md), not a milestone of the one before it.
@@ -126,6 +127,8 @@ INFORMS_KAMER = re.compile(
     r"(?:uw|de) kamer\b.{0,60}\bontvangt|ontvangt (?:uw|de) kamer)\b", re.IGNORECASE)
 # A relative clause ("..., die uw Kamer in mei ontvangt, ...") qualifies a noun; what the sentence says is outside it.
 RELATIVE_CLAUSE = re.compile(r",\s*(?:die|dat|waar\w*)\b[^,;]*(?:,|$)", re.IGNORECASE)
+# "met de provincies, de gemeenten, en de waterschappen": a short item before ", en" makes it a list.
+LIST_BEFORE = re.compile(r",\s*(?:\S+\s+){0,2}\S+,$")
 # "..., dat door X wordt beheerd, en met ...": the comma closes a relative clause; "en" goes on with the sentence.
 CLOSES_RELATIVE_CLAUSE = re.compile(r",\s*(?:die|dat|waar\w*)\b[^,;]*,$", re.IGNORECASE)
 # The signer expects or receives the deliverable: a milestone of the commitment before it.
@@ -376,6 +379,7 @@ class CommitmentFinder:
             # in a list or an infinitive ("..., en gemeenten te ondersteunen").
             if units and clause and not ELIDED_SUBJECT.match(paragraph.text, start) and paragraph.text.startswith("en", start) \
                     and (CLOSES_RELATIVE_CLAUSE.search(paragraph.text, units[-1][0], units[-1][1])
+                         or LIST_BEFORE.search(paragraph.text, units[-1][0], units[-1][1])
                          or not self.own_subject(paragraph, start, end)):
                 units[-1] = (units[-1][0], end, units[-1][2])
             else:
@@ -393,7 +397,7 @@ class CommitmentFinder:
             previous_actor = actor
             informs_kamer = INFORMS_KAMER.search(RELATIVE_CLAUSE.sub(",", text))
             continues = (not explicit and (MILESTONE.search(text) or (dates and not PROMISE.search(text) and not informs_kamer))) \
-                or (OWN_MILESTONE.match(text) and dates and not INFORMING.search(text))
+                or (OWN_MILESTONE.match(text) and dates and not INFORMING.search(text)) or TARGET.match(text)
             if previous_was_commitment and found and continues and not NOT_A_PROMISE.search(text):
                 found[-1]["end"] = end
                 found[-1]["_dates"] += dates
