@@ -71,7 +71,7 @@ PROMISE = at_word_starts(
     r"\b(?:zal|zullen|ga|gaat|gaan|wil|willen|voornemens|streef|streeft|streven|verwacht|verwachten|"
     r"informeer|informeert|informeren|rapporteer|rapporteert|rapporteren|meld|stuur|zend|ontvangt u|ontvangt uw kamer|"
     r"ontvangt de kamer|uw kamer ontvangt|leg .{0,80}voor|zeg .{0,40}toe|"
-    r"(?<!de )(?<!een )(?:vraag|verzoek)(?! naar)|vragen|laat|heb .{0,60}(?:gevraagd|verzocht|opgedragen)|"
+    r"(?<!de )(?<!een )(?:vraag|verzoek)(?! naar)|vragen|laat(?![^.;]{0,40}?\bzien\b)|heb .{0,60}(?:gevraagd|verzocht|opgedragen)|"
     r"hebben .{0,60}(?:gevraagd|verzocht)|"
     r"wordt momenteel|worden momenteel|werk .{0,40}aan|werken .{0,40}aan|werk .{0,80}uit|start|starten|"
     r"komt er|er komt)\b")
@@ -96,23 +96,29 @@ NOT_A_PROMISE = at_word_starts(
     # vague intentions: "Daar zal het kabinet zich op richten", "Ik houd uw Kamer op de hoogte"
     r"|\bzich\b[^.;]{0,60}?\b(?:op richten|richten op|inzetten)\b|\b(?:richt|richten)\s+(?:\S+\s+){0,3}?zich\b"
     r"|\b(?:houd|houdt|houden)\b[^.;]{0,60}?\bop de hoogte\b|\bop de hoogte (?:houden|blijven)\b"
-    # what the letter itself does or is about: "Tevens ga ik in op de motie ...", "Het advies gaat over ..."
+    # what the letter itself does or is about: "Tevens ga ik in op de motie ...", "Het advies gaat over ...",
+    # "Ik wil benadrukken dat ..."
+    r"|\b(?:benadruk|benadrukt|benadrukken|onderstreep|onderstrepen)\b"
     r"|\b(?:ga|gaan)\b[^.;]{0,60}?\bin op\b|\bga(?:a)?t over\b(?!\s+(?:tot|op)\b)|\bgaan over\b(?!\s+(?:tot|op)\b)"
     # leaving a matter to someone: "Het verzoek ... laat het kabinet aan uw Kamer."
     r"|\blaat\b[^,.;]{0,60}\baan (?:uw|de) kamer(?:\s+over)?\s*(?:[,.;]|$)"
     r"|\b(?:neem|neemt|nemen)\b.{0,80}\bover(?=\s*(?:[.,;:]|$|en\b|maar\b))")
 # A perfect or past passive: the participle with "ge-", also after a separable particle ("opgezet", "ingesteld"),
 # with an unstressed prefix instead ("bezocht", "verbeterd", "ontwikkeld"), or a finding ("heeft laten zien").
-# Standing practice and the law as it is, said in the present tense: a measure only where it is promised.
-STANDING_PRACTICE = re.compile(r"\b(?:houdt|houden) toezicht\b|\bop grond van\b|\beens in de \w+ (?:jaar|maanden|weken)\b"
-                               r"|\b(?:handhaaf|handhaaft)\b", re.IGNORECASE)
+# Statements in the present tense: a measure only where they promise it. Standing practice and the law as it is,
+# findings and views ("Uit het onderzoek blijkt ...", "Het rapport laat zien ...", "Ik erken ..."), references, and
+# obligations on others ("Gemeenten moeten ...").
+STATEMENT = at_word_starts(
+    r"\b(?:houdt|houden) toezicht\b|\bop grond van\b|\beens in de \w+ (?:jaar|maanden|weken)\b|\b(?:handhaaf|handhaaft)\b"
+    r"|\b(?:blijkt|blijken|bleek|betekent|betekenen|erken|erkent|erkennen|begrijp|begrijpt|begrijpen|verwijs|verwijzen|moet|moeten)\b"
+    r"|\b(?:ben|zijn|is)\s+het\b[^.;]{0,60}\beens\b|\b(?:laat|laten)\b[^.;]{0,40}?\bzien\b")
 PAST = re.compile(r"\b(?:heeft|hebben|heb|is|zijn|was|waren|werd|werden)\b(?:\s+\S+){0,20}?\s+"
                   r"(?:(?:op|uit|aan|in|af|toe|voor|na|mee|over|om|bij|vast|terug|samen)?ge(?!reed\b)\w+(?:d|t|en)"
                   r"|(?:be|ver|ont|her)\w+[dt]|laten (?:zien|blijken))\b", re.IGNORECASE)
 RELATIVE_PRONOUN = re.compile(r"\b(?:die|welke|waar(?:in|mee|op|door|van|voor|bij))\b", re.IGNORECASE)
 # Where a subordinate clause begins: what it says ("heeft laten zien dat gedetineerden ... gaan") is not the
 # promise of the sentence.
-CLAUSE_START = re.compile(r"\b(?:dat|die|omdat|zodat|doordat|waarin|waarmee|waardoor|hoe|wat)\b", re.IGNORECASE)
+CLAUSE_START = re.compile(r"\b(?:dat|die|omdat|zodat|doordat|waar\w*|hoe|wat|welke|wie)\b", re.IGNORECASE)
 SUBORDINATE = re.compile(r"(?:,\s*(?:die|dat|waar\w*)|\bnadat|\btoen|\bwaarvan|\bwaarin|\bzoals)\b", re.IGNORECASE)
 # Asking a party to act; "gevraagd of" asks a question.
 REQUEST = re.compile(r"\b(?:(?<!de )(?<!een )(?:vraag|verzoek)(?! naar)|vragen|laat|gevraagd(?! of\b)|verzocht|opgedragen)\b",
@@ -218,7 +224,7 @@ class CommitmentFinder:
                 return False
         if any(not self.in_clause(text, m.start()) for m in PROMISE.finditer(text)):
             return True
-        if not action_paragraph or STANDING_PRACTICE.search(text):
+        if not action_paragraph or any(not self.in_clause(text, m.start()) for m in STATEMENT.finditer(text)):
             return False
         # Present-tense measures in an action paragraph: by the signer, by a named party, or passive.
         return "start" in actor or bool(actor.get("word")) or bool(PASSIVE.search(text)) or (list_item and has_future_date)
