@@ -358,7 +358,11 @@ class CommitmentFinder:
         """The deadline DATE of a commitment and its due period (see the module docstring)."""
         ref = as_date(letter_date)
         best: tuple[Span | None, tuple[str, str] | None] = (None, None)
-        plain = [d for d in dates if not MODIFIER.search(text[max(0, d.start_char - 10):d.start_char])]
+        # A DATE after "van" ("het akkoord van mei") or in a relative clause ("het onderzoek, dat eind 2025 wordt
+        # afgerond,") dates something else; it bounds the commitment only where no other DATE does.
+        relative = [m.span() for m in RELATIVE_CLAUSE.finditer(text)]
+        plain = [d for d in dates if not MODIFIER.search(text[max(0, d.start_char - 10):d.start_char])
+                 and not any(s < d.start_char < e for s, e in relative)]
         for span in plain or dates:
             before = text[max(0, span.start_char - 60):span.start_char]
             if START_SIGNAL.search(before) or AFTER_EVENT.search(text, max(0, span.start_char - 200), span.start_char):
