@@ -2,9 +2,11 @@
 signer and recommendation link, the gold format (markup, validator) and the scores."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
+from conftest import TESTS
 
 from kamerbrief.data.markup import compile_markup, render_markup
 from kamerbrief.data.validate import paragraph_problems
@@ -92,6 +94,25 @@ def test_actor_rules(nlp, text, ents, actor):
     (commitment,) = doc._.commitments
     assert commitment["actor"].get("text") == actor
     assert commitment["actor"].get("signer", False) == (actor is None)
+
+
+# Regression cases by class of error (tests/cases/commitments/*.json, each a list of {"text", "ents": [[surface,
+# label], ...], "labels", "letter_date", "commitments": [{"text", "actor" (null: the signer), "due"}], "note"}).
+CASE_FILES = sorted((TESTS / "cases" / "commitments").glob("*.json"))
+CASES = [(path.stem, case) for path in CASE_FILES for case in json.loads(path.read_text(encoding="utf-8"))]
+
+
+@pytest.mark.parametrize("theme,case", CASES, ids=[f"{theme}:{c['text'][:50]}" for theme, c in CASES])
+def test_case(nlp, theme, case):
+    doc = annotated_doc(nlp, case["text"], [tuple(e) for e in case["ents"]], case["labels"], case["letter_date"],
+                        kind=case.get("kind", "body"))
+    found = [{"text": doc.text[c["start"]:c["end"]], "actor": None if c["actor"].get("signer") else c["actor"]["text"],
+              "due": c["due"]} for c in doc._.commitments]
+    assert found == case["commitments"], case["note"]
+
+
+def test_there_are_cases_for_every_class_of_error():
+    assert {path.stem for path in CASE_FILES} >= {"actors", "clauses", "due", "milestones", "not-promises"} and len(CASES) >= 30
 
 
 def test_findings_positions_and_recommendations_are_no_commitments(nlp):
