@@ -110,7 +110,8 @@ NOT_A_PROMISE = at_word_starts(
 # obligations on others ("Gemeenten moeten ...").
 STATEMENT = at_word_starts(
     r"\b(?:houdt|houden) toezicht\b|\bop grond van\b|\beens in de \w+ (?:jaar|maanden|weken)\b|\b(?:handhaaf|handhaaft)\b"
-    r"|\b(?:blijkt|blijken|bleek|betekent|betekenen|erken|erkent|erkennen|begrijp|begrijpt|begrijpen|verwijs|verwijzen|moet|moeten)\b"
+    r"|\b(?:blijkt|blijken|bleek|ziet|betekent|betekenen|erken|erkent|erkennen|begrijp|begrijpt|begrijpen|verwijs|verwijzen|moet|"
+    r"moeten)\b"
     r"|\b(?:ben|zijn|is)\s+het\b[^.;]{0,60}\beens\b|\b(?:laat|laten)\b[^.;]{0,40}?\bzien\b")
 PAST = re.compile(r"\b(?:heeft|hebben|heb|is|zijn|was|waren|werd|werden)\b(?:\s+\S+){0,20}?\s+"
                   r"(?:(?:op|uit|aan|in|af|toe|voor|na|mee|over|om|bij|vast|terug|samen)?ge(?!reed\b)\w+(?:d|t|en)"
