@@ -5,20 +5,28 @@ paragraph's labels and scores, its entities (ORG, PER, DATE with their ranges) a
 Dutch actor words, each paragraph read once (:class:`ParagraphIndex`). The rules are those of
 ``data/ANNOTATION.md``, "Commitments":
 
-1. Units: the paragraph's sentences, cut also at ";" and before "en zal" / "en zullen" (two promises in
-   one sentence). A unit in a paragraph the model scores as an action (or deadline) is a commitment when it
-   promises something (future, intention, informing the Kamer, a present-tense measure, a request to a
-   named party) and is not a finding, a position, a recommendation or the letter's own act.
+1. Units: the paragraph's sentences, cut also into clauses at ";", before "en zal" / "en zullen", and at
+   ", en" where a subject of its own follows ("..., en vanaf 2012 rapporteren de inrichtingen ..."; not in a
+   list, an infinitive or after a relative clause). Clauses joined by "en" that promise by the same actor are
+   one commitment; "en zal" takes the actor of the clause before it. A unit in a paragraph the model scores
+   as an action (or deadline) is a commitment when it promises something in its main clause (future,
+   intention, informing the Kamer, a present-tense measure, a request to a named party) and is not a past
+   measure, a finding, a position, a question, a recommendation, standing practice, an obligation on others,
+   a vague intention or the letter's own act (findings and the like count only outside subordinate clauses).
 2. A unit without an actor of its own that only says when the deliverable of the commitment before it is
-   ready, appears or goes into consultation joins that commitment.
-3. Actor: the agent after "door"; the party asked or ordered to act ("Ik vraag het RIVM ..."); else the
-   first actor candidate not governed by a preposition (an ORG or PER entity, a lexicon word, "ik", "wij",
-   "het kabinet"); first-person words, an agentless passive and no candidate mean the signer, resolved at
-   the letter level (:func:`resolve_actors`) from ``meta.sender`` or the signature.
+   ready, starts, appears or goes into consultation, or what its target is ("het streven is ..."), joins that
+   commitment, and so does the signer expecting or receiving it ("het eerste verslag ontvang ik eind 2025");
+   informing the Kamer in the main clause is a commitment of its own.
+3. Actor: the agent after "door" (not in a relative clause); the party asked or ordered to act ("Ik vraag
+   het RIVM ..."); else the first actor candidate not governed by a preposition (an ORG or PER entity, a
+   one-word LAW/LOC entity in an organisation's slot, a lexicon word, "ik", "wij", "het kabinet");
+   first-person words, an agentless passive and no candidate mean the signer, resolved at the letter level
+   (:func:`resolve_actors`) from ``meta.sender`` or the signature.
 4. Dates: every DATE entity in the commitment; its due period is that of its deadline DATE, computed by
    :func:`kamerbrief.pipeline.time_expressions.due_period` (the same rule as a deadline paragraph's): the DATE
-   with the latest due end among those that are not a start ("vanaf", "met ingang van", "na") or past;
-   "bij de begroting voor 2026" falls due on Prinsjesdag 2025.
+   with the latest due end among those that are not a start ("vanaf", "met ingang van", "na", "na het
+   advies, dat in mei wordt verwacht") or past, DATEs after "van" or in a relative clause only where no
+   other is left; "bij de begroting voor 2026" falls due on Prinsjesdag 2025.
 
 ``doc._.commitments`` is a list of plain dicts with character offsets into ``doc.text`` (so DocBins
 serialise): ``start``, ``end``, ``actor`` (``{"text", "start", "end"}`` or ``{"signer": True, "word":
