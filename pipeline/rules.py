@@ -234,11 +234,12 @@ DATE_WORDS = re.compile(r"\d|jaar|jaren|einde|kwarta|helft|tertiaal|zomer|winter
                         r"|decenni|begrotingsbehandeling")
 LAW_WORDS = re.compile(LAW_WORD)
 LAW_CASED = re.compile("|".join(re.escape(w) for w in [*LAW_ABBREVIATIONS, *LAW_HEADS, "Beschikking"]))
-GROUPS = (  # (label, patterns, test on (text, lowercased text))
-    ("DATE", DATE_PATTERNS, lambda text, lower: DATE_WORDS.search(lower) is not None),
-    ("REF", CITATION_PATTERNS, lambda text, lower: any(c.isdigit() for c in text)),
-    ("REF", ARTICLE_PATTERNS, lambda text, lower: "art" in lower and any(c.isdigit() for c in text)),
-    ("LAW", LAW_PATTERNS, lambda text, lower: LAW_WORDS.search(lower) is not None or LAW_CASED.search(text) is not None),
+DIGIT = re.compile(r"\d")  # what the patterns' REGEX predicates call a digit
+GROUPS = (  # (label, patterns, test on (text, lowercased text, whether the text has a digit))
+    ("DATE", DATE_PATTERNS, lambda text, lower, digit: DATE_WORDS.search(lower) is not None),
+    ("REF", CITATION_PATTERNS, lambda text, lower, digit: digit),
+    ("REF", ARTICLE_PATTERNS, lambda text, lower, digit: digit and "art" in lower),
+    ("LAW", LAW_PATTERNS, lambda text, lower, digit: LAW_WORDS.search(lower) is not None or LAW_CASED.search(text) is not None),
 )
 
 
@@ -255,12 +256,8 @@ class GroupedMatcher:
 
     def __call__(self, doc: Doc) -> list[tuple[int, int, int]]:
         text = doc.text
-        lower = text.lower()
-        return [match for test, matcher in self.groups if test(text, lower) for match in matcher(doc)]
-
-
-def build_matcher(vocab) -> GroupedMatcher:
-    return GroupedMatcher(vocab)
+        lower, digit = text.lower(), DIGIT.search(text) is not None
+        return [match for test, matcher in self.groups if test(text, lower, digit) for match in matcher(doc)]
 
 
 def _trimmed(doc: Doc, start: int, end: int) -> tuple[int, int]:
@@ -344,7 +341,7 @@ class RuleMatcher:
         if prefer is not None:   # the older setting: the labels in ``prefer`` win ("rule"), the others fill gaps ("model")
             policy = {label: "rule" if label in prefer else "model" for label in self.labels}
         self.policy = check_policy(policy)
-        self.matcher = build_matcher(nlp.vocab)
+        self.matcher = GroupedMatcher(nlp.vocab)
 
     def __call__(self, doc: Doc) -> Doc:
         rule_spans = match_spans(doc, self.matcher, self.labels)

@@ -120,7 +120,7 @@ def test_grouped_matcher_finds_what_one_matcher_of_all_patterns_finds():
     single = Matcher(nlp.vocab)
     for label, patterns, _ in rules.GROUPS:
         single.add(label, patterns)
-    grouped = rules.build_matcher(nlp.vocab)
+    grouped = rules.GroupedMatcher(nlp.vocab)
     letters = [json.loads(line) for line in (TESTS.parent / "data" / "letters" / "dev.jsonl").read_text(encoding="utf-8").splitlines()]
     texts = GATE_EDGES + [case["text"] for case in CASES] + [p["text"] for r in letters[:12] for p in r["paragraphs"]]
     assert len(texts) > 200
