@@ -15,11 +15,15 @@ Merge policy with a model's entities (``kamerbrief_rules`` component): rule span
 * ``longer``: the longer of the rule span and the longest overlapping entity wins (the rule on a tie);
 * ``model``: the model's entities stay.
 
-Under every policy a rule span that overlaps no entity is added. The default (REF and DATE ``rule``,
-LAW ``extend``) was chosen on the dev split with the default model, per source kind: the best entity
-F1 on real documents (0.745, against 0.663 with the rules before it) that loses nothing measurable on
-team-written letters (0.932 both); every candidate is in ``evaluation/reports/rules-policy-dev.json``
+Under every policy a rule span that overlaps no entity is added. The factory default is REF and DATE ``rule``,
+LAW ``extend``; a saved model's config.cfg holds the policy chosen for it on the dev split, per source kind: the
+best entity F1 on real documents that loses nothing measurable on team-written letters (for the default model
+REF ``rule``, DATE and LAW ``extend``); every candidate is in ``evaluation/reports/rules-policy-dev.json``
 (``python -m kamerbrief.evaluation.rules_policy``).
+
+After merging, the component completes what a pattern or the model cut (ANNOTATION.md): a REF takes the parts
+named before its article and the number and parts after a bare "artikel"; a LAW takes the year right after it; a
+REF without a locator ("bijlage" alone) and a head word after "deze" ("deze Aanwijzing": the document itself) go.
 """
 from __future__ import annotations
 
