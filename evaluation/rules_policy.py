@@ -31,6 +31,7 @@ CANDIDATES: dict[str, dict] = {
     "REF rule wins; DATE, LAW extend": {"policy": {"REF": "rule", "DATE": "extend", "LAW": "extend"}},
     "REF extends; DATE rule wins; LAW extends": {"policy": {"REF": "extend", "DATE": "rule", "LAW": "extend"}},
     "REF longer; DATE rule wins; LAW extends": {"policy": {"REF": "longer", "DATE": "rule", "LAW": "extend"}},
+    "REF rule wins; DATE, LAW longer": {"policy": {"REF": "rule", "DATE": "longer", "LAW": "longer"}},
     "REF, DATE rule wins; LAW model wins": {"policy": {"REF": "rule", "DATE": "rule", "LAW": "model"}},
 }
 

@@ -15,11 +15,15 @@ Merge policy with a model's entities (``kamerbrief_rules`` component): rule span
 * ``longer``: the longer of the rule span and the longest overlapping entity wins (the rule on a tie);
 * ``model``: the model's entities stay.
 
-Under every policy a rule span that overlaps no entity is added. The default (REF and DATE ``rule``,
-LAW ``extend``) was chosen on the dev split with the default model, per source kind: the best entity
-F1 on real documents (0.745, against 0.663 with the rules before it) that loses nothing measurable on
-team-written letters (0.932 both); every candidate is in ``evaluation/reports/rules-policy-dev.json``
+Under every policy a rule span that overlaps no entity is added. The factory default is REF and DATE ``rule``,
+LAW ``extend``; a saved model's config.cfg holds the policy chosen for it on the dev split, per source kind: the
+best entity F1 on real documents that loses nothing measurable on team-written letters (for the default model
+REF ``rule``, DATE and LAW ``extend``); every candidate is in ``evaluation/reports/rules-policy-dev.json``
 (``python -m kamerbrief.evaluation.rules_policy``).
+
+After merging, the component completes what a pattern or the model cut (ANNOTATION.md): a REF takes the parts
+named before its article and the number and parts after a bare "artikel"; a LAW takes the year right after it; a
+REF without a locator ("bijlage" alone) and a head word after "deze" ("deze Aanwijzing": the document itself) go.
 """
 from __future__ import annotations
 
@@ -38,30 +42,39 @@ from kamerbrief.pipeline.reader.dates import MONTHS as DUTCH_MONTHS
 MONTHS = [*DUTCH_MONTHS, *(f"{abbreviation}." for abbreviation in MONTH_ABBREVIATIONS)]
 NUMBER_WORDS = ["een", "één", "twee", "drie", "vier", "vijf", "zes", "zeven", "acht", "negen", "tien", "elf", "twaalf",
                 "vijftien", "twintig", "dertig", "veertig", "vijftig", "honderd", "enkele", "enige", "meerdere", "anderhalf", "anderhalve", "half", "halve"]
-UNITS = ["dag", "dagen", "werkdag", "werkdagen", "week", "weken", "maand", "maanden", "jaar", "jaren", "uur", "uren", "kwartaal", "kwartalen", "decennium", "decennia"]
+UNITS = ["dag", "dagen", "werkdag", "werkdagen", "kalenderdag", "kalenderdagen", "week", "weken", "maand", "maanden", "kalendermaand",
+         "kalendermaanden", "jaar", "jaren", "kalenderjaar", "kalenderjaren", "uur", "uren", "kwartaal", "kwartalen", "decennium", "decennia"]
 ORDINALS = ["eerste", "tweede", "derde", "vierde", "laatste"]
 SEASONS = ["voorjaar", "najaar", "zomer", "winter", "lente", "herfst"]
 RECESSES = ["zomerreces", "kerstreces", "voorjaarsreces", "herfstreces", "meireces", "krokusreces", "paasreces", "reces"]
 CALENDAR_DAYS = ["prinsjesdag", "verantwoordingsdag", "begrotingsbehandeling", "jaarwisseling", "vandaag"]
 
-YEAR = {"TEXT": {"REGEX": r"^(1[89]|20)\d\d$"}}
+YEAR_TOKEN = re.compile(r"^(1[89]|20)\d\d$")
+YEAR = {"TEXT": {"REGEX": YEAR_TOKEN.pattern}}
 DAY = {"TEXT": {"REGEX": r"^([1-9]|[12]\d|3[01])$"}}
 MONTH = {"LOWER": {"IN": MONTHS}}
 NUMBER = {"TEXT": {"REGEX": r"^\d+$"}}
 ARTICLE = {"LOWER": {"IN": ["het", "de"]}, "OP": "?"}
 SUFFIX = {"LOWER": {"IN": ["jl.", "a.s.", "jongstleden", "aanstaande"]}, "OP": "?"}
-NR = {"LOWER": {"IN": ["nr.", "nr", "nrs.", "no."]}}
+NR = {"LOWER": {"IN": ["nr.", "nr", "nrs.", "nrs", "no.", "nummer"]}}
 COMMA = {"ORTH": ",", "OP": "?"}
 ROMAN_CHAMBER = {"TEXT": {"IN": ["I", "II"]}, "OP": "?"}
 SESSION = {"TEXT": {"REGEX": r"^\d{4}/\d{2,4}$"}}
 
+RANGE = [{"LOWER": {"IN": ["t/m", "tot", "–", "-"]}}, {"LOWER": "en", "OP": "?"}, {"LOWER": "met", "OP": "?"}]
+
 DATE_PATTERNS = [
     [DAY, MONTH, {**YEAR, "OP": "?"}, SUFFIX],
-    [DAY, MONTH, {"LOWER": {"IN": ["t/m", "tot", "–", "-"]}}, {"LOWER": {"IN": ["en"]}, "OP": "?"}, {"LOWER": "met", "OP": "?"}, DAY, MONTH, {**YEAR, "OP": "?"}],
+    # A range is one span (ANNOTATION.md): "5 september t/m 16 oktober 2000", "1 april 1995 – 1 april 1997",
+    # "oktober tot en met december 1995", "september 1995 tot januari 1996".
+    [DAY, MONTH, *RANGE, DAY, MONTH, {**YEAR, "OP": "?"}],
     [MONTH, YEAR],
+    [DAY, MONTH, YEAR, *RANGE, DAY, MONTH, YEAR],
+    [MONTH, {**YEAR, "OP": "?"}, *RANGE, MONTH, YEAR],
     [{"LOWER": {"IN": ["begin", "medio", "eind", "midden", "half"]}}, {**MONTH, "OP": "?"}, YEAR],
     [{"LOWER": {"IN": ["begin", "medio", "eind"]}}, {"LOWER": {"IN": ["dit", "volgend", "vorig"]}}, {"LOWER": "jaar"}],
-    [{"LOWER": "het"}, {"LOWER": "einde"}, {"LOWER": "van"}, {"LOWER": {"IN": ["het", "dit"]}, "OP": "?"}, {"LOWER": {"IN": ["jaar"]}, "OP": "?"}, {**YEAR, "OP": "?"}],
+    [{"LOWER": "het"}, {"LOWER": "einde"}, {"LOWER": "van"}, {"LOWER": {"IN": ["het", "dit"]}}, {"LOWER": "jaar"}, {**YEAR, "OP": "?"}],
+    [{"LOWER": "het"}, {"LOWER": "einde"}, {"LOWER": "van"}, YEAR],
     [ARTICLE, {"LOWER": {"IN": ORDINALS}}, {"LOWER": {"IN": ["kwartaal", "helft", "tertiaal"]}}, {"LOWER": "van", "OP": "?"}, {**YEAR, "OP": "?"}],
     [{"TEXT": {"REGEX": r"^Q[1-4]$"}}, YEAR],
     [ARTICLE, {"LOWER": {"IN": SEASONS}}, {"LOWER": "van", "OP": "?"}, {**YEAR, "OP": "?"}],
@@ -82,10 +95,12 @@ ORDINAL_WORDS = ["eerste", "tweede", "derde", "vierde", "vijfde", "zesde", "zeve
 # Parts of an article reference after its number: "5, tweede lid, onderdeel b,", "1, eerste lid, onder c, onder 1°",
 # "3:17 lid 1", "489 eerste lid, aanhef en onder b", "6 en 7", "3.80 tot en met 3.87".
 ARTICLE_NUMBER = r"([IVX]+-)?[A-Z]?\d+[a-z]{0,2}(:\d+[a-z]?)?(\.\d+[a-z]?)*"
-ARTICLE_PART = {"LOWER": {"REGEX": r"^(,|°|lid|leden|onderdeel|onderdelen|onder|sub|aanhef|en|of|tot|met|t/m|volzin|zin|"
+# "art. 348 en art. 350 Sv": articles of one law named together are one REF.
+ARTICLE_PART = {"LOWER": {"REGEX": r"^(,|°|lid|leden|onderdeel|onderdelen|onder|sub|aanhef|en|of|tot|met|t/m|volzin|zin|artikel|art\.?|"
                                    r"[a-z]|[a-z]{2}|\d+°|[a-z]°|" + "|".join(ORDINAL_WORDS) + "|" + ARTICLE_NUMBER.lower() + r")$"},
                 "OP": "*"}
-ARTICLE_HEAD = [{"LOWER": {"IN": ["artikel", "artikelen", "art.", "art"]}}, {"TEXT": {"REGEX": f"^{ARTICLE_NUMBER}$"}},
+ARTICLE_WORDS = ["artikel", "artikelen", "art.", "art"]
+ARTICLE_HEAD = [{"LOWER": {"IN": ARTICLE_WORDS}}, {"TEXT": {"REGEX": f"^{ARTICLE_NUMBER}$"}},
                 ARTICLE_PART]
 OF_THE = [{"LOWER": {"IN": ["van", "uit"]}, "OP": "?"}, {"LOWER": {"IN": ["de", "het"]}, "OP": "?"}]
 LAW_WORD = r"(wet|wetboek|besluit|regeling|verdrag|code|reglement|verordening|richtlijn|maatregel|circulaire|beleidsregel|beleidsregels)"
@@ -110,9 +125,25 @@ TITLE_STOP = ["is", "zijn", "was", "waren", "wordt", "worden", "werd", "werden",
               "reeds", "al", "alleen", "maar", "want", "omdat", "of", "dan", "nader", "zich", "een", "geen", "artikel", "artikelen", "lid",
               "leden", "onderdeel", "hoofdstuk", "paragraaf", "bijlage", "juncto", "jo.", "minister", "ministers",
               "staatssecretaris", "ministerie", "onder", "meer", "beginsel", "algemeen", "principe", "bijzonder", "elk", "elke",
-              "iedere", "alle", "deze", "dit", "zijn", "hun", "haar", "mijn", "onze", "hiervan", "daarvan", "hierin", "daarin"]
+              "iedere", "alle", "deze", "dit", "zijn", "hun", "haar", "mijn", "onze", "hiervan", "daarvan", "hierin", "daarin",
+              # verbs and participles that follow a law's name in legal prose ("het Rechtspositiebesluit wethouders wijzigt",
+              # "in het Besluit btv valt", "de in artikel 27 van de Wet opgenomen ..."), and closed-class words
+              # ("artikel 3 van de Wet dezelfde betekenis", "van de Wet achterwege")
+              "wijzigt", "wijzigen", "wijzigde", "ontvangt", "luidt", "luiden", "luidde", "bedraagt", "bedroeg", "valt", "vallen",
+              "viel", "kunt", "ziet", "zien", "zag", "bieden", "kennen", "vragen", "gaan", "komen", "verplichten", "voorziet",
+              "voorzien", "voorzag", "bevatten", "bevatte", "vindt", "vinden", "geeft", "geven", "gaf", "legt", "leggen", "staan", "stond", "ligt", "liggen", "noemt", "noemen", "vermeldt",
+              "verwijst", "verwijzen", "omschrijft", "beschrijft", "houdt", "maakt", "maken", "laat", "laten", "betreft",
+              "betreffen", "omvat", "omvatten", "eist", "vereist", "strekt", "beoogt", "verstaat", "schrijft", "voorschrijft",
+              "spreekt", "verklaart", "verleent", "bepalen", "regelen", "regelde", "verving", "vervangt", "kende", "bood", "trad",
+              "heet", "beschreven", "omschreven", "vermeld", "vermelde", "bedoelde", "genoemde", "bepaalde", "verleend", "ontleend",
+              "herzien", "verankerd", "toegekend", "uitgevoerd", "verstrekt", "betaald",
+              "dezelfde", "hetzelfde", "zelfde", "buiten", "binnen", "uitsluitend", "slechts", "eveneens", "tevens",
+              "mede", "voorts", "verder", "daarnaast", "zodanig", "dusdanig", "inmiddels", "destijds", "toen", "zo", "zodat",
+              "zodra", "voordat", "nadat", "terwijl", "respectievelijk", "e.v.", "enz.", "naast", "zonder", "tijdens", "volgens", "conform", "krachtens",
+              "ingevolge", "waar", "hoe", "wat", "wie", "hetgeen", "hetwelk", "minder", "eerst", "pas", "zelf", "zelfs", "steeds",
+              "altijd", "nooit", "soms", "vaak", "namelijk", "bijvoorbeeld", "men", "hen", "hem", "ons", "uw", "zulke", "welk"]
 TITLE_CONNECTORS = ["van", "op", "de", "het", "der", "en", "voor", "bij", "inzake", "betreffende", "in", "met", "tot", "door",
-                    "aan", "ter", "houdende"]
+                    "aan", "ter", "houdende", "tussen"]
 LOWER_WORD, NAME_WORD = r"[a-zà-ÿ][a-zà-ÿ'’-]*", r"[A-Z][a-zà-ÿ'’-]+"
 # Short forms with two capitals or more: "VpB", "DivBel", "IB", "WTZi".
 ABBREVIATION = r"(?=[A-Za-z]*[A-Z][a-z]*[A-Z])[A-Z][A-Za-z]{1,6}"
@@ -122,17 +153,22 @@ CLAUSE_WORD = {"TEXT": {"REGEX": r"^(" + NAME_WORD + "|" + LOWER_WORD + r"|\d{1,
 # A law's title after its head word: phrases of lowercase words then names ("sector Rijk", "commissarissen van de
 # Koning"), at most three joined by a preposition or "en" ("Besluit bovenwettelijke uitkeringen bij werkloosheid voor
 # de sector Rijk"). A lowercase word after a name is the sentence going on ("het Wetboek van Strafrecht vallen"), and a
-# participle ends the title ("in werking getreden").
+# participle ends the title ("in werking getreden", "daarin vastgelegd", "hierboven aangegeven", "in de bijlage opgenomen").
+# Participles of separable verbs are listed: a pattern for them takes compounds too ("omgevingsrecht").
+SEPARABLE_PARTICIPLES = ["vastgelegd", "aangegeven", "aangeduid", "aangewezen", "neergelegd", "uitgewerkt", "ingevoerd", "toegepast",
+                         "voorgeschreven", "opgesteld", "ingediend", "afgegeven", "aangevraagd", "opgelegd", "bijgevoegd", "aangepast",
+                         "ingesteld", "aangehaald", "uitgebreid", "uitgegeven"]
 LOWER_CONTENT = {"TEXT": {"REGEX": r"^(?!ge[a-zà-ÿ]+(?<!hei)[td]$)[a-zà-ÿ][a-zà-ÿ'’-]{2,}$"},
-                 "LOWER": {"NOT_IN": TITLE_STOP + TITLE_CONNECTORS}}
+                 "LOWER": {"NOT_IN": TITLE_STOP + TITLE_CONNECTORS + SEPARABLE_PARTICIPLES}}
 NAME_CONTENT = {"TEXT": {"REGEX": r"^(" + NOT_A_LAW_TITLE_WORD + NAME_WORD + "|" + ABBREVIATION + r")$"},
                 "LOWER": {"NOT_IN": TITLE_STOP}}
-PHRASES = [[LOWER_CONTENT, {**LOWER_CONTENT, "OP": "{,2}"}, {**NAME_CONTENT, "OP": "{,2}"}], [NAME_CONTENT, {**NAME_CONTENT, "OP": "?"}]]
+PHRASES = [[LOWER_CONTENT, {**LOWER_CONTENT, "OP": "{,2}"}, {**NAME_CONTENT, "OP": "{,2}"}], [NAME_CONTENT, {**NAME_CONTENT, "OP": "{,2}"}]]
 JOINS = [[{"LOWER": {"IN": ["en", "of"]}}],
-         [{"LOWER": {"IN": ["van", "voor", "bij", "inzake", "betreffende", "in", "op", "tegen", "ter"]}},
+         [{"LOWER": {"IN": ["van", "voor", "bij", "inzake", "betreffende", "in", "op", "tegen", "ter", "tussen"]}},
           {"LOWER": {"IN": ["de", "het", "der"]}, "OP": "?"}]]
 TITLE_TAILS = [[]] + [[*join, *phrase] for join in JOINS for phrase in PHRASES]
 LAW_TITLES = [[*phrase, *tail, *more] for phrase in PHRASES for tail in TITLE_TAILS for more in (TITLE_TAILS if tail else [[]])]
+NAMED_TITLES = [title for title in LAW_TITLES if title[0] is NAME_CONTENT]
 # The law after an article, and a law on its own: "Gemeentewet", "Wmo 2015", "Wet milieubeheer", "Wet op het primair
 # onderwijs", "Wetboek van Strafrecht", "Algemene verordening gegevensbescherming", "Besluit bovenwettelijke
 # uitkeringen bij werkloosheid voor de sector Rijk", "Wet IB 2001".
@@ -143,8 +179,11 @@ LAW_NAMES = [
     *[[{"TEXT": {"REGEX": r"^[A-Z][a-z]+(besluit|regeling|reglement)$"}}, *title, {**YEAR, "OP": "?"}]
       for title in LAW_TITLES],
     [{"TEXT": {"IN": LAW_ABBREVIATIONS}}, {**YEAR, "OP": "?"}],
-    *[[{"TEXT": {"IN": LAW_HEADS}}, {"LOWER": {"IN": ["op", "van", "tot", "inzake", "voor", "betreffende"]}, "OP": "?"},
+    *[[{"TEXT": {"IN": LAW_HEADS}}, {"LOWER": {"IN": ["op", "tot", "inzake", "voor", "betreffende"]}, "OP": "?"},
        {"LOWER": {"IN": ["de", "het"]}, "OP": "?"}, *title, {**YEAR, "OP": "?"}] for title in LAW_TITLES],
+    # "van" joins a head to a name only ("Wetboek van Strafrecht", "Verdrag van Lissabon"): after "van de" comes the issuer
+    # ("Besluit van de Raad van Bestuur van ...", "Verordening van het Productschap Vis": ORG), and "van toepassing" is no title.
+    *[[{"TEXT": {"IN": LAW_HEADS}}, {"LOWER": "van"}, *title, {**YEAR, "OP": "?"}] for title in NAMED_TITLES],
     *[[{"TEXT": {"IN": ["Algemene", "Tijdelijke", "Europees", "Europese"]}}, {"LOWER": {"REGEX": "^" + LAW_WORD + "$"}}, *title]
       for title in LAW_TITLES],
     [{"TEXT": {"IN": ["Algemene", "Tijdelijke"]}}, {"TEXT": {"REGEX": r"^[A-Z][a-z]+" + LAW_WORD + r"$"}}],
@@ -176,17 +215,23 @@ PUBLICATION = [{"ORTH": ","}, {"LOWER": {"IN": ["stb.", "stcrt.", "stb", "stcrt"
 DECREE = {"LOWER": {"IN": ["wet", "besluit", "regeling", "wijzigingsbesluit", "wijzigingswet", "wijzigingsregeling"]}}
 DECREE_PATTERNS = [[DECREE, *DATED, *PUBLICATION]]
 IDENTIFIER = {"TEXT": {"REGEX": r"^(?=.*\d)(?=.*([A-Za-z/-]|\d{4}))[A-Z0-9][\w/.-]*$"}}
-NUMBERED = [[{"LOWER": {"IN": ["nr.", "nr", "no.", "nummer", "kenmerk", "zaaknummer", "rolnr."]}}, IDENTIFIER,
+# The word that names the number is inside the REF ("kenmerk: GEG/2003/65753N", "rekestnummer R04/001/12").
+NUMBER_WORDS_REF = ["nr.", "nr", "no.", "nummer", "kenmerk", "zaaknummer", "rolnr.", "rolnummer", "rekestnummer", "parketnummer",
+                    "dossiernummer", "registratienummer", "referentienummer", "publicatienummer", "beschikkingsnummer", "zaaknr."]
+NUMBERED = [[{"LOWER": {"IN": NUMBER_WORDS_REF}}, {"ORTH": ":", "OP": "?"}, IDENTIFIER,
              {"TEXT": {"REGEX": r"^[A-Z0-9/.-]*\d[\w/.-]*$"}, "OP": "?"}],
             [{"LOWER": {"IN": ["nr.", "nr", "no."]}}, {"TEXT": {"REGEX": r"^[A-Z]{2,5}$"}}, IDENTIFIER]]
 # The formal title of a decree, with its date, is its name: one LAW ("Besluit van 12 maart 2019 tot wijziging van het
 # Besluit omgevingsrecht in verband met ..."); a number after it is a REF of its own.
 DECREE_TITLES = [[{"TEXT": {"IN": ["Besluit", "Regeling", "Wet", "Beschikking"]}}, *DATED, COMMA, *TITLE_CLAUSE]]
 DOSSIER = [{"TEXT": {"REGEX": r"^\d{1,6}$"}}, {"TEXT": {"REGEX": r"^\d{3}(-[A-Z0-9]+)?$"}, "OP": "?"}, {"TEXT": {"REGEX": r"^[A-Z]{1,5}$"}, "OP": "?"}]
-NUMBERS = [{"TEXT": {"REGEX": r"^\d+[A-Z]?$"}}, {"LOWER": {"IN": ["tot", "en", "t/m"]}, "OP": "?"}, {"LOWER": "en", "OP": "?"}, {"LOWER": "met", "OP": "?"},
+NUMBERS = [{"TEXT": {"REGEX": r"^\d+[A-Z]?([–-]\d+)?$"}}, {"LOWER": {"IN": ["tot", "en", "t/m"]}, "OP": "?"}, {"LOWER": "en", "OP": "?"}, {"LOWER": "met", "OP": "?"},
            {"TEXT": {"REGEX": r"^\d+$"}, "OP": "?"}]
-PAGE = [{"ORTH": ",", "OP": "?"}, {"LOWER": {"IN": ["blz.", "p.", "pag."]}, "OP": "?"}, {"TEXT": {"REGEX": r"^\d+(-\d+)?$"}, "OP": "?"}]
+PAGE = [{"ORTH": ",", "OP": "?"}, {"LOWER": {"IN": ["blz.", "p.", "pag."]}, "OP": "?"}, {"TEXT": {"REGEX": r"^\d+([–-]\d+)?$"}, "OP": "?"}]
 SESSION_ANY = {"TEXT": {"REGEX": r"^\d{4}[/–-]\d{2,4}$"}}
+
+GAZETTE = {"LOWER": {"IN": ["stb.", "stcrt.", "trb.", "stb", "stcrt", "trb", "staatsblad", "staatscourant", "tractatenblad"]}}
+JOURNALS = ["NJ", "AB", "JB", "BNB", "V-N", "NJB", "RvdW", "JV", "JOR", "JAR", "RSV", "USZ", "FED", "WFR"]
 
 CITATION_PATTERNS = [
     # Kamerstuk 28 638, nr. 185 / Kamerstukken II 2019/20, 31 015, nr. 190 / Kamerstuk 32 500 VII, nrs. 262 tot en met 267
@@ -200,13 +245,21 @@ CITATION_PATTERNS = [
     [{"TEXT": {"REGEX": r"^\d{2}$"}}, {"TEXT": {"REGEX": r"^\d{3}(-[A-Z0-9]+)?$"}}, {"ORTH": ","}, NR, {"TEXT": {"REGEX": r"^\d+[A-Z]?$"}}],
     [{"LOWER": "aanhangsel", "OP": "?"}, {"LOWER": "handelingen"}, ROMAN_CHAMBER, SESSION, COMMA, NR, NUMBER,
      {"ORTH": ",", "OP": "?"}, {"LOWER": "item", "OP": "?"}, {"TEXT": {"REGEX": r"^\d+$"}, "OP": "?"}],
-    # Stb. 2020, 123 / Stcrt. 2017, nr. 48321 / Trb. 2019, 12
-    *[[{"LOWER": {"IN": ["stb.", "stcrt.", "trb.", "stb", "stcrt", "trb", "staatsblad", "staatscourant", "tractatenblad"]}}, YEAR,
-       COMMA, {**NR, "OP": "?"}, *NUMBERS, *dated] for dated in ([], DATED)],
+    # Stb. 2020, 123 / Stcrt. 2017, nr. 48321 / Trb. 2019, 12 / Stcrt. 252 / Staatscourant van 2 februari 2006, nr. 24
+    *[[GAZETTE, YEAR, COMMA, {**NR, "OP": "?"}, *NUMBERS, *dated] for dated in ([], DATED)],
+    [GAZETTE, {**NR, "OP": "?"}, {"TEXT": {"REGEX": r"^(?!(1[89]|20)\d\d$)\d+$"}}],
+    [GAZETTE, {"LOWER": "van", "OP": "?"}, DAY, MONTH, YEAR, COMMA, NR, NUMBER, *PAGE],
+    # Case law and tax journals: NJ 1984, 684 / V-N 1992, blz. 1156 / BNB 1993/248; LJN: BQ6520; ECLI:NL:HR:2006:AU4666
+    [{"TEXT": {"IN": JOURNALS}}, YEAR, {"ORTH": ","}, {"LOWER": {"IN": ["blz.", "p.", "nr."]}, "OP": "?"}, NUMBER],
+    [{"TEXT": {"IN": JOURNALS}}, {"TEXT": {"REGEX": r"^(1[89]|20)\d\d/\d+$"}}],
+    [{"TEXT": "LJN"}, {"ORTH": ":", "OP": "?"}, {"TEXT": {"REGEX": r"^[A-Z]{2}\d{4}$"}}],
+    [{"TEXT": {"REGEX": r"^ECLI:[A-Z]{2}:[A-Z]+:\d{4}:[A-Z0-9.]+$"}}],
+    [{"TEXT": "ECLI"}, {"ORTH": ":"}, {"TEXT": {"REGEX": r"^[A-Z]{2}$"}}, {"ORTH": ":"}, {"TEXT": {"REGEX": r"^[A-Z]+:\d{4}:[A-Z0-9.]+$"}}],
     *EU_REFERENCES,
     *DECREE_PATTERNS,
     *NUMBERED,
     [{"TEXT": {"IN": ["PbEG", "PbEU", "PB"]}}, {**YEAR, "OP": "?"}, COMMA, {"TEXT": {"IN": ["L", "C"]}}, NUMBER],
+    [{"TEXT": {"IN": ["PbEG", "PbEU", "PB"]}}, {**YEAR, "OP": "?"}, COMMA, {"TEXT": {"REGEX": r"^[LC]\d+$"}}],
 ]
 # artikel 3, eerste lid, van de Wet milieubeheer: only with the law named (a bare "artikel 7" may be internal)
 ARTICLE_PATTERNS = [
@@ -268,12 +321,110 @@ def _trimmed(doc: Doc, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def match_spans(doc: Doc, matcher: GroupedMatcher, labels: tuple[str, ...] = LABELS) -> list[Span]:
+# A number of years or hours that is no DATE (ANNOTATION.md): an age ("65 jaar of ouder", "de leeftijd van 18 jaar"),
+# a rate ("8 uur per week") and an amount of hours ("995 uur", "TS 48 uur"): hours are a DATE only as a time limit or a
+# duration the text marks as one ("binnen 24 uur", "ten minste 72 uur"). A day that recurs every year is a frequency
+# ("per 1 januari van elk jaar", "op 1 januari en 1 juli van ieder kalenderjaar").
+AGE_AFTER = [["oud"], ["ouder"], ["jonger"], ["of", "ouder"], ["en", "ouder"], ["of", "jonger"], ["en", "jonger"], ["of", "meer"]]
+HOUR_SIGNALS = {"binnen", "na", "gedurende", "minste", "tenminste", "minimaal", "hoogste", "uiterlijk", "bijna",
+                "ongeveer", "circa", "ruim", "duurde"}
+HOUR_PERIODS = {"periode", "tijdsruimte", "termijn", "duur"}   # "een termijn van 24 uur"
+HOUR_AFTER = {"na", "nadat", "durende", "voorafgaand", "voorafgaande"}   # "36 uur na het overlijden"
+RATE_UNITS = {"dag", "week", "maand", "etmaal"}   # "8 uur per week"; "zes maanden per kalenderjaar" stays a duration
+EVERY = {"elk", "elke", "ieder", "iedere"}
+DATE_LIST_WORDS = {"en", ",", "of", "t/m", "tot", "met", "–", "-"}
+
+
+def _among_numbers(view: Doc, i: int) -> bool:
+    """Whether token ``i`` is a table cell next to a cell that holds a number other than a year ("| 96 | 1875 | 0 |"):
+    then a number like a year is a count."""
+    for side, cell in ((i - 1, i - 2), (i + 1, i + 2)):
+        if 0 <= cell < len(view) and view[side].text == "|" and view[cell].like_num and not YEAR_TOKEN.match(view[cell].text):
+            return True
+    return False
+
+
+def _own_title(view: Doc, start: int) -> bool:
+    """Whether a decree title with its date opens the paragraph: the document's own title ("Besluit van 8 juli 2000,
+    houdende wijziging van ..."), which is tagged inside (its date DATE, the laws it names LAW), not as one LAW."""
+    return (all(not t.is_alpha and not t.like_num for t in view[:start]) and start + 3 < len(view) and view[start + 1].lower_ == "van"
+            and view[start + 2].like_num and view[start + 3].lower_ in MONTHS)
+
+
+def _not_a_date(view: Doc, start: int, end: int) -> bool:
+    """Whether a DATE match is an age, a rate, an amount of hours, a count in a table or a day of every year (above)."""
+    words = [t.lower_ for t in view[start:end]]
+    after = [t.lower_ for t in view[end:end + 2]]
+    before = [t.lower_ for t in view[max(0, start - 2):start]]
+    if len(words) == 2 and words[-1] in UNITS and (view[start].like_num or words[0] in NUMBER_WORDS):
+        if after[:1] == ["per"] and after[1:2] and after[1] in RATE_UNITS:
+            return True
+        if words[-1] in ("jaar", "jaren") and (any(after[:len(a)] == a for a in AGE_AFTER) or before == ["leeftijd", "van"]):
+            return True
+        if words[-1] in ("uur", "uren") and not (HOUR_SIGNALS.intersection(before) or after[:1] and after[0] in HOUR_AFTER or
+                                               before[-1:] == ["van"] and len(before) == 2 and before[0] in HOUR_PERIODS):
+            return True
+    if len(words) == 1 and _among_numbers(view, start):
+        return True
+    if words[-1] in MONTHS:
+        i = end   # over the rest of a list of days ("1 januari en 1 juli") to what follows it
+        while i < len(view) and (view[i].lower_ in DATE_LIST_WORDS or view[i].lower_ in MONTHS or view[i].like_num):
+            i += 1
+        following = [t.lower_ for t in view[i:i + 2]]
+        if len(following) == 2 and following[0] == "van" and following[1] in EVERY:
+            return True
+    return False
+
+
+ARTICLE_NUMBER_TOKEN = re.compile(f"^{ARTICLE_NUMBER}$")
+
+
+def _ordinal_parts(doc: Doc, i: int) -> int:
+    """The end of the parts named by ordinals from token ``i`` on (", tweede lid", "eerste en tweede lid"), or ``i``."""
+    j = i + (i < len(doc) and doc[i].text == ",")
+    if j >= len(doc) or doc[j].lower_ not in ORDINAL_WORDS:
+        return i
+    j += 1
+    while j + 1 < len(doc) and doc[j].lower_ in ("en", ",") and doc[j + 1].lower_ in ORDINAL_WORDS:
+        j += 2
+    return j + 1 if j < len(doc) and doc[j].lower_ in ("lid", "leden") else i
+
+
+def completed_reference(doc: Doc, start: int, end: int) -> tuple[int, int]:
+    """A REF's tokens with the parts a pattern or the model left out (ANNOTATION.md: a REF swallows its parts): a
+    capital the tokenizer split off its number ("nr. CPP2004/2730M" as "2730", "M"); the parts named before the article
+    ("het tweede lid van artikel 15a van ...", "het eerste en tweede lid van genoemd artikel 3"); and an article cut
+    after its word or its number ("artikel" of "artikel 98, derde lid")."""
+    last = doc[end - 1]
+    if (end < len(doc) and not last.whitespace_ and last.text[-1].isdigit() and doc[end].is_alpha and doc[end].is_upper
+            and len(doc[end]) <= 2):
+        end += 1
+    if doc[start].lower_ in ARTICLE_WORDS:
+        head = start - 1 if start > 0 and doc[start - 1].lower_ == "genoemd" else start
+        if head >= 3 and doc[head - 1].lower_ == "van" and doc[head - 2].lower_ in ("lid", "leden"):
+            first = head - 2
+            while first > 0 and (doc[first - 1].lower_ in ORDINAL_WORDS or
+                                 (doc[first - 1].lower_ in ("en", ",") and first > 1 and doc[first - 2].lower_ in ORDINAL_WORDS)):
+                first -= 1
+            if first < head - 2:
+                start = first
+    if doc[end - 1].lower_ in ARTICLE_WORDS and end < len(doc) and ARTICLE_NUMBER_TOKEN.match(doc[end].text):
+        end += 1
+    if ARTICLE_NUMBER_TOKEN.match(doc[end - 1].text) and end >= 2 and doc[end - 2].lower_ in ARTICLE_WORDS:
+        end = _ordinal_parts(doc, end)
+    elif doc[end - 1].lower_ in ORDINAL_WORDS and end < len(doc) and doc[end].lower_ in ("lid", "leden"):
+        end += 1
+    return start, end
+
+
+def match_spans(doc: Doc, matcher: GroupedMatcher, labels: tuple[str, ...] = LABELS, tokenizer=None) -> list[Span]:
     """Non-overlapping rule spans of ``doc`` (the longest match wins; a tie goes to REF, then LAW, then
-    DATE), trailing function words trimmed. Unicode spaces count as spaces (see the module docstring)."""
+    DATE), trailing function words trimmed. Unicode spaces count as spaces (see the module docstring).
+    With ``tokenizer`` the patterns match on the text as that tokenizer cuts it, not on ``doc``'s tokens,
+    which the model may have split at its entity edges (``nr|.`` after an entity "nr")."""
     text = doc.text
     plain = OTHER_SPACE.sub(" ", text)
-    view = doc if plain == text else _tokenizer_doc(doc, plain)
+    view = doc if plain == text and tokenizer is None else _tokenizer_doc(doc, plain, tokenizer)
     rank = {"REF": 0, "LAW": 1, "DATE": 2}
     found = []
     for match_id, start, end in matcher(view):
@@ -281,6 +432,10 @@ def match_spans(doc: Doc, matcher: GroupedMatcher, labels: tuple[str, ...] = LAB
         if label not in labels:
             continue
         start, end = _trimmed(view, start, end)
+        if label == "DATE" and _not_a_date(view, start, end) or label == "LAW" and _own_title(view, start):
+            continue
+        if label == "REF":
+            start, end = completed_reference(view, start, end)
         end_char = view[end - 1].idx + len(view[end - 1])
         if view[end - 1].text.endswith(".") and any(c.isdigit() for c in view[end - 1].text):
             end_char -= 1   # the sentence's full stop glued to a number ("nr. CPP2002/1006M.")
@@ -293,8 +448,11 @@ def match_spans(doc: Doc, matcher: GroupedMatcher, labels: tuple[str, ...] = LAB
     return filter_spans(spans)
 
 
-def _tokenizer_doc(doc: Doc, text: str) -> Doc:
-    """``text`` (``doc.text`` with its Unicode spaces made ASCII, same length) tokenised like ``doc``."""
+def _tokenizer_doc(doc: Doc, text: str, tokenizer=None) -> Doc:
+    """``text`` (``doc.text`` with its Unicode spaces made ASCII, same length) tokenised by ``tokenizer``, or
+    like a blank Dutch pipeline's ``doc``."""
+    if tokenizer is not None:
+        return tokenizer(text)
     tokenizer = _TOKENIZERS.get(id(doc.vocab))
     if tokenizer is None:
         from spacy.lang.nl import Dutch
@@ -332,6 +490,49 @@ def merge(entities: list[Span], span: Span, mode: str) -> list[Span]:
     return [e for e in entities if e not in overlapping] + [span] if wins else entities
 
 
+def completed_laws(entities: list[Span]) -> list[Span]:
+    """``entities`` with every LAW followed directly by a year taking it along: the year belongs to the name ("BBRA 1984",
+    "Wmo 2015", "Nevenfunctie-circulaire 1995"; in the gold no year ever follows a LAW outside it). A DATE of that year
+    goes. A head word after "deze" or "dit" is the document naming itself ("Deze Aanwijzing geldt ...", like "artikel 3
+    van deze beleidsregel"): no LAW."""
+    out = [e for e in entities if not (e.label_ == "LAW" and len(e) == 1 and e.text in LAW_HEADS and e.start > 0
+                                       and e.doc[e.start - 1].lower_ in ("deze", "dit"))]
+    for entity in list(out):
+        doc, end = entity.doc, entity.end
+        if entity.label_ != "LAW" or end >= len(doc) or not entity[-1].whitespace_ or not YEAR_TOKEN.match(doc[end].text):
+            continue
+        overlapping = [e for e in out if e.start <= end < e.end]
+        if all(e.label_ == "DATE" and e.start == end and e.end == end + 1 for e in overlapping):
+            out = [e for e in out if e != entity and e not in overlapping] + [Span(doc, entity.start, end + 1, label="LAW")]
+    return sorted(out, key=lambda e: e.start)
+
+
+LOCATOR = re.compile(r"\d|^([IVXLC]+|[A-Z])$")
+
+
+def has_locator(span: Span) -> bool:
+    """Whether a REF points somewhere: a number, a roman numeral or a letter ("bijlage B"), or a longer phrase that
+    names what it refers to ("Bijlage bij de Wet ..."). "bijlage", "artikel" or "koninklijk besluit" alone is no REF."""
+    return len(span) > 2 or any(LOCATOR.search(token.text) for token in span)
+
+
+def completed_references(entities: list[Span]) -> list[Span]:
+    """``entities`` with every REF completed by :func:`completed_reference` where that overlaps no other entity (a
+    REF inside the completed span joins it: "tweede lid" and "artikel 36a" of "tweede lid van artikel 36a"); a REF
+    without a locator (:func:`has_locator`) is dropped."""
+    out = list(entities)
+    for entity in entities:
+        if entity.label_ != "REF" or entity not in out:
+            continue
+        start, end = completed_reference(entity.doc, entity.start, entity.end)
+        if (start, end) == (entity.start, entity.end):
+            continue
+        overlapping = [e for e in out if e.start < end and start < e.end and e is not entity]
+        if all(e.label_ == "REF" and start <= e.start and e.end <= end for e in overlapping):
+            out = [e for e in out if e is not entity and e not in overlapping] + [Span(entity.doc, start, end, label="REF")]
+    return sorted((e for e in out if e.label_ != "REF" or has_locator(e)), key=lambda e: e.start)
+
+
 class RuleMatcher:
     """The ``kamerbrief_rules`` component (see the module docstring for the merge policy)."""
 
@@ -342,14 +543,16 @@ class RuleMatcher:
             policy = {label: "rule" if label in prefer else "model" for label in self.labels}
         self.policy = check_policy(policy)
         self.matcher = GroupedMatcher(nlp.vocab)
+        # The pipeline's own tokenizer without its normalisation (the Doc's text is normalised already).
+        self.tokenizer = getattr(nlp.tokenizer, "tokenizer", nlp.tokenizer)
 
     def __call__(self, doc: Doc) -> Doc:
-        rule_spans = match_spans(doc, self.matcher, self.labels)
+        rule_spans = match_spans(doc, self.matcher, self.labels, self.tokenizer)
         doc.spans["rules"] = rule_spans
         entities = list(doc.ents)
         for span in rule_spans:
             entities = merge(entities, span, self.policy.get(span.label_, "model"))
-        doc.ents = filter_spans(entities)
+        doc.ents = completed_laws(completed_references(filter_spans(entities)))
         return doc
 
 

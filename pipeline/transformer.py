@@ -13,6 +13,7 @@ intra-op threads.
 """
 from __future__ import annotations
 
+import re
 import shutil
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator
@@ -39,8 +40,15 @@ JOINERS = set("-‐‑’'/&_")
 # tags the ")" of "(kenmerk 2019-0000123)" as part of the reference now and then.
 PAIRS = {")": "(", "]": "[", "}": "{", "”": "“", "’": "‘", "»": "«"}
 OPENERS = set(PAIRS.values())
-EDGE_PUNCT = {",", ";", ":"}
+EDGE_PUNCT = {",", ";", ":", "-", "–", "—"}
 END_PUNCT = {"."}  # a full stop split off as a token of its own ends a sentence, not an entity
+# Words no entity ends on: the model's span ran on into the sentence ("Wet op het voortgezet onderwijs en de",
+# "artikelen 87 en 88 van"). On the dev split no correct span of any label ended on one of these.
+FUNCTION_WORDS = {"van", "de", "het", "der", "den", "en", "of", "tot", "met", "op", "voor", "bij", "in", "inzake", "betreffende",
+                  "houdende", "ter", "door", "aan", "een"}
+# One or two digits glued to the end of a lowercase word are a footnote mark or the next item's number ("Mulder2",
+# "vijfde lid5."): they stay outside the span (ANNOTATION.md), whatever the model's pieces say.
+GLUED_MARK = re.compile(r"(?<=[a-zà-ÿ]{2})\d{1,2}$")
 COMPONENT = "kamerbrief_transformer"  # the factory name, and the component's directory in a saved pipeline
 MODEL_DIR = "model"  # the Hugging Face folder inside the component's directory of a saved pipeline
 
@@ -86,18 +94,22 @@ def split_at(doc: Doc, boundaries: Iterable[int]) -> None:
 
 
 def trim_span(span: Span) -> Span | None:
-    """Drop from a span's edges: brackets without their partner inside it, an opening bracket at its end
-    or a closing one at its start, commas, and a final full stop token."""
+    """Drop from a span's edges: brackets without their partner inside it, a pair of brackets around all of it, an
+    opening bracket at its end or a closing one at its start, commas and dashes, a final full stop token and final
+    function words."""
     start, end = span.start, span.end
     doc = span.doc
     while start < end:
         text = doc[start:end].text
         last, first = doc[end - 1].text, doc[start].text
-        if last in EDGE_PUNCT or last in END_PUNCT or last in OPENERS or (last in PAIRS and text.count(PAIRS[last]) < text.count(last)):
+        if (last in EDGE_PUNCT or last in END_PUNCT or last in OPENERS or doc[end - 1].lower_ in FUNCTION_WORDS
+                or (last in PAIRS and text.count(PAIRS[last]) < text.count(last))):
             end -= 1
         elif first in EDGE_PUNCT or first in PAIRS or (first in OPENERS and
                                      text.count(first) > sum(text.count(c) for c, o in PAIRS.items() if o == first)):
             start += 1
+        elif end - start > 2 and first in OPENERS and PAIRS.get(last) == first:   # "(2004)", "(19 november 2011)"
+            start, end = start + 1, end - 1
         else:
             break
     return Span(doc, start, end, label=span.label) if start < end else None
@@ -119,7 +131,8 @@ def is_boundary(text: str, offset: int) -> bool:
 def snap_offsets(doc: Doc, entities: list[dict]) -> list[dict]:
     """Move span edges that fall inside a token outward to the nearest boundary inside it
     (:func:`is_boundary`), or to the token's edge: a model piece boundary in the middle of a word
-    (``Rijks|recherche``) takes the whole word, a glued neighbour (``Weele|2``) stays outside."""
+    (``Rijks|recherche``) takes the whole word, a glued neighbour (``Weele|2``) stays outside, and so does a
+    glued mark the model took along (``lid5``: :data:`GLUED_MARK`)."""
     text = doc.text
     token_starts = [token.idx for token in doc]
 
@@ -132,7 +145,12 @@ def snap_offsets(doc: Doc, entities: list[dict]) -> list[dict]:
             offset += step
         return offset
 
-    return [{**e, "start": snap(e["start"], -1), "end": snap(e["end"], 1)} for e in entities]
+    def snap_end(start: int, end: int) -> int:
+        end = snap(end, 1)
+        mark = GLUED_MARK.search(text[start:end])
+        return start + mark.start() if mark else end
+
+    return [{**e, "start": (start := snap(e["start"], -1)), "end": snap_end(start, e["end"])} for e in entities]
 
 
 def entity_spans(doc: Doc, entities: list[dict], alignment: str = "snap") -> list[Span]:

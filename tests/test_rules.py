@@ -45,6 +45,21 @@ def test_component_loads_by_name_and_merges_by_policy():
     assert merged(["REF"]) == [("Kamerstuk 28 638, nr. 185", "REF"), ("2020", "DATE"), ("2021", "DATE")]
 
 
+def test_component_completes_the_models_references_and_laws():
+    """After merging: a REF takes the parts named before its article and the number and parts after a cut one; a LAW
+    takes the year after it; a REF without a locator and a head word after "deze" are dropped (ANNOTATION.md)."""
+    nlp = spacy.blank("nl")
+    nlp.add_pipe("kamerbrief_rules")
+    doc = nlp.make_doc("Zie het tweede lid van artikel 36a, artikel 98, derde lid, de BBRA 1984, bijlage 2, de bijlage en deze Aanwijzing.")
+    # A model's guesses: the bare article without its part, an article cut after its word, the abbreviation without
+    # its year (the year a DATE), two REFs of which one has no locator, and the document naming itself.
+    doc.ents = [Span(doc, 5, 7, label="REF"), Span(doc, 8, 9, label="REF"), Span(doc, 15, 16, label="LAW"),
+                Span(doc, 16, 17, label="DATE"), Span(doc, 18, 20, label="REF"), Span(doc, 22, 23, label="REF"),
+                Span(doc, 25, 26, label="LAW")]
+    assert [(e.text, e.label_) for e in nlp.get_pipe("kamerbrief_rules")(doc).ents] == [
+        ("tweede lid van artikel 36a", "REF"), ("artikel 98, derde lid", "REF"), ("BBRA 1984", "LAW"), ("bijlage 2", "REF")]
+
+
 def test_prefilled_spans_must_be_checked_before_they_enter_gold():
     markup = "---\nid: x\n---\n@body\nZie [[Kamerstuk 28 638, nr. 185|REF?]].\n"
     with pytest.raises(RecordError, match="never checked"):
