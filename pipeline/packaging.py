@@ -117,7 +117,11 @@ def package_model(model: str | Path, out_dir: str | Path, name: str | None = Non
         name=name, module=module, version=version, description=json.dumps(_one_line(meta.get("description", ""))),
         dependencies=json.dumps(meta["requirements"])), encoding="utf-8")
     (folder / "MANIFEST.in").write_text(MANIFEST.format(module=module), encoding="utf-8")
-    files = [_build(folder, kind) for kind in formats]
+    try:
+        files = [_build(folder, kind) for kind in formats]
+    except PackagingError:
+        shutil.rmtree(folder)  # half built: a rerun after the fix needs no --force
+        raise
     return {"name": name, "module": module, "version": version, "folder": folder, "files": files}
 
 

@@ -129,3 +129,16 @@ def test_a_setuptools_too_old_for_wheels_is_named_with_its_fix():
     assert "pip install -U 'setuptools>=70.1'" in build_failure_reason(stderr)
     assert "pip install 'setuptools>=70.1'" in build_failure_reason("ModuleNotFoundError: No module named 'setuptools'")
     assert build_failure_reason("something else\n") == "something else"
+
+
+def test_a_failed_build_leaves_no_package_folder(tiny_pipeline, tmp_path, monkeypatch):
+    from kamerbrief.errors import PackagingError
+    from kamerbrief.pipeline import packaging
+
+    def fail(folder, kind):
+        raise PackagingError(f"building the {kind} failed", folder)
+
+    monkeypatch.setattr(packaging, "_build", fail)
+    with pytest.raises(PackagingError, match="E503"):
+        packaging.package_model(tiny_pipeline, tmp_path, name="tiny-kamerbrief", formats=("wheel",))
+    assert list(tmp_path.iterdir()) == []
