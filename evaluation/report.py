@@ -3,7 +3,9 @@
 * :func:`markdown_table`: every score, as Markdown tables (for a report file);
 * :func:`markdown_summary`: a short paragraph and one table, for the model card;
 * :func:`format_table`: the same scores as an aligned plain-text table, for the terminal;
-* :func:`compare_table`: ``{metric: paired_bootstrap result}`` as a Markdown table.
+* :func:`compare_table`: ``{metric: paired_bootstrap result}`` as a Markdown table;
+* :func:`number`, :func:`interval`, :func:`with_interval`, :func:`markdown_lines`, :func:`corpus_rows`: the pieces, which
+  :mod:`kamerbrief.evaluation.readme_tables` uses for the README's tables.
 
 Numbers are rounded to 3 decimals; a missing interval shows as ``-``.
 
@@ -19,7 +21,8 @@ CORPUS_HEADER = ("corpus", "letters", "paragraphs", "entity F1 (strict)", "95% C
                  "paragraph macro-F1")
 
 
-def _num(x) -> str:
+def number(x) -> str:
+    """A score as the reports print it: 3 decimals; counts as integers; None as ``-``."""
     if x is None:
         return "-"
     if isinstance(x, bool):
@@ -29,16 +32,17 @@ def _num(x) -> str:
     return f"{float(x):.3f}"
 
 
-def _ci(interval) -> str:
-    if not interval:
+def interval(bounds) -> str:
+    """A 95% interval as ``[lo, hi]``; ``-`` where there is none."""
+    if not bounds:
         return "-"
-    lo, hi = interval
-    return f"[{_num(lo)}, {_num(hi)}]"
+    lo, hi = bounds
+    return f"[{number(lo)}, {number(hi)}]"
 
 
 def _row(scope: str, label: str, s: dict, ci_key: str = "f_ci95") -> tuple[str, ...]:
-    return (scope, label, _num(s.get("p")), _num(s.get("r")), _num(s.get("f")), _ci(s.get(ci_key)),
-            _num(s.get("support")) if "support" in s else "-")
+    return (scope, label, number(s.get("p")), number(s.get("r")), number(s.get("f")), interval(s.get(ci_key)),
+            number(s.get("support")) if "support" in s else "-")
 
 
 def _score_rows(report: dict) -> list[tuple[str, ...]]:
@@ -62,7 +66,8 @@ def _score_rows(report: dict) -> list[tuple[str, ...]]:
     return rows
 
 
-def _markdown(header, rows) -> list[str]:
+def markdown_lines(header, rows) -> list[str]:
+    """A Markdown table, one line a row."""
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     return lines
@@ -74,23 +79,24 @@ def _plain(header, rows) -> list[str]:
     return [line(header), "  ".join("-" * w for w in widths)] + [line(r) for r in rows]
 
 
-def _accuracy(scores: dict) -> str:
-    return f"{_num(scores.get('accuracy'))} {_ci(scores.get('accuracy_ci95'))}"
+def with_interval(scores: dict) -> str:
+    """An accuracy with its interval: ``0.960 [0.900, 1.000]``."""
+    return f"{number(scores.get('accuracy'))} {interval(scores.get('accuracy_ci95'))}"
 
 
 def _stance_line(report: dict) -> str:
     st = report.get("stance", {})
     if not st.get("support"):
         return "stance: no gold adoption paragraphs"
-    return f"stance accuracy {_accuracy(st)} on {_num(st.get('support', 0))} gold adoption paragraphs"
+    return f"stance accuracy {with_interval(st)} on {number(st.get('support', 0))} gold adoption paragraphs"
 
 
 def _deadline_line(report: dict) -> str:
     d = report.get("deadlines", {})
     if not d.get("total"):
         return "deadline ranges: none in the gold data"
-    return (f"deadline range accuracy {_accuracy(d)} "
-            f"({_num(d.get('correct', 0))} correct, {_num(d.get('found', 0))} found, of {_num(d.get('total', 0))})")
+    return (f"deadline range accuracy {with_interval(d)} "
+            f"({number(d.get('correct', 0))} correct, {number(d.get('found', 0))} found, of {number(d.get('total', 0))})")
 
 
 def _commitment_line(report: dict) -> str | None:
@@ -100,17 +106,17 @@ def _commitment_line(report: dict) -> str | None:
         return None
     d, a, due = c["detection"], c["actor"], c["due"]
     return (f"commitments ({c['n_letters']} letters, {c['gold']} gold, {c['predicted']} predicted; a match is an overlapping "
-            f"span): detection P {_num(d['p'])} {_ci(d.get('p_ci95'))}, R {_num(d['r'])} {_ci(d.get('r_ci95'))}, "
-            f"F1 {_num(d['f'])} {_ci(d.get('f_ci95'))}; actor accuracy {_accuracy(a)} "
-            f"({a['correct']} of {a['matched']} matched); due-period accuracy {_accuracy(due)} "
+            f"span): detection P {number(d['p'])} {interval(d.get('p_ci95'))}, R {number(d['r'])} {interval(d.get('r_ci95'))}, "
+            f"F1 {number(d['f'])} {interval(d.get('f_ci95'))}; actor accuracy {with_interval(a)} "
+            f"({a['correct']} of {a['matched']} matched); due-period accuracy {with_interval(due)} "
             f"({due['correct']} of {due['total']} matched commitments with a gold due "
-            f"period; {_num(due['accuracy_all_matched'])} counting no due on both sides as right)")
+            f"period; {number(due['accuracy_all_matched'])} counting no due on both sides as right)")
 
 
 def _sizes(report: dict) -> str:
     boot = report.get("bootstrap", {})
     n = f"; 95% intervals from {boot['n']} bootstrap resamples of letters" if boot.get("n") else ""
-    return f"{_num(report.get('n_paragraphs', 0))} paragraphs from {_num(report.get('n_letters', 0))} letters{n}"
+    return f"{number(report.get('n_paragraphs', 0))} paragraphs from {number(report.get('n_letters', 0))} letters{n}"
 
 
 def _extra_lines(report: dict) -> list[str]:
@@ -121,12 +127,12 @@ def _extra_lines(report: dict) -> list[str]:
         lines.append(commitments)
     normaliser = report.get("deadlines", {}).get("normaliser_on_gold_spans")
     if normaliser and normaliser.get("total"):
-        lines.append(f"deadline normaliser on the gold DATE spans: {_num(normaliser['accuracy'])} "
+        lines.append(f"deadline normaliser on the gold DATE spans: {number(normaliser['accuracy'])} "
                      f"({normaliser['correct']} of {normaliser['total']} ranges right)")
     seg = report.get("segmentation")
     if seg:
-        lines.append(f"segmentation (reader vs gold paragraphs): exact P {_num(seg['exact']['p'])} R {_num(seg['exact']['r'])}; "
-                     f"overlap (IoU >= 0.5) P {_num(seg['overlap_iou_0.5']['p'])} R {_num(seg['overlap_iou_0.5']['r'])} "
+        lines.append(f"segmentation (reader vs gold paragraphs): exact P {number(seg['exact']['p'])} R {number(seg['exact']['r'])}; "
+                     f"overlap (IoU >= 0.5) P {number(seg['overlap_iou_0.5']['p'])} R {number(seg['overlap_iou_0.5']['r'])} "
                      f"({seg['gold']} gold, {seg['predicted']} predicted paragraphs)")
     return lines
 
@@ -144,15 +150,16 @@ def _sections(report: dict) -> list[tuple[str, dict]]:
     return [(_kind_title(kind, sub), sub) for kind, sub in by_source.items()]
 
 
-def _corpus_rows(sub: dict) -> list[tuple[str, ...]]:
+def corpus_rows(sub: dict) -> list[tuple[str, ...]]:
+    """One row of :data:`CORPUS_HEADER` per corpus of a report's ``by_corpus``."""
     rows = []
     for corpus, r in sub.get("by_corpus", {}).items():
         entities, macro = r.get("entities", {}), r.get("paragraphs", {}).get("macro", {})
         per_label = entities.get("per_label", {})
-        rows.append((corpus, _num(r.get("n_letters", 0)), _num(r.get("n_paragraphs", 0)), _num(entities.get("micro", {}).get("f")),
-                     _ci(entities.get("micro", {}).get("f_ci95")),
-                     *(_num(per_label[label]["f"]) if label in per_label else "-" for label in CORPUS_HEADER[5:11]),
-                     _num(macro.get("f"))))
+        rows.append((corpus, number(r.get("n_letters", 0)), number(r.get("n_paragraphs", 0)), number(entities.get("micro", {}).get("f")),
+                     interval(entities.get("micro", {}).get("f_ci95")),
+                     *(number(per_label[label]["f"]) if label in per_label else "-" for label in CORPUS_HEADER[5:11]),
+                     number(macro.get("f"))))
     return rows
 
 
@@ -161,27 +168,27 @@ def _headline(report: dict) -> str:
     paragraphs, entities = report.get("paragraphs", {}), report.get("entities", {})
     micro, macro = paragraphs.get("micro", {}), paragraphs.get("macro", {})
     strict, partial = entities.get("micro", {}), entities.get("partial", {})
-    return (f"On {_sizes(report)}: paragraph labels micro-F1 {_num(micro.get('f'))} {_ci(micro.get('f_ci95'))}, "
-            f"macro-F1 {_num(macro.get('f'))} {_ci(macro.get('f_ci95'))}; entities strict micro-F1 (seqeval IOB2) "
-            f"{_num(strict.get('f'))} {_ci(strict.get('f_ci95'))}, partial-overlap F1 {_num(partial.get('f'))}; "
+    return (f"On {_sizes(report)}: paragraph labels micro-F1 {number(micro.get('f'))} {interval(micro.get('f_ci95'))}, "
+            f"macro-F1 {number(macro.get('f'))} {interval(macro.get('f_ci95'))}; entities strict micro-F1 (seqeval IOB2) "
+            f"{number(strict.get('f'))} {interval(strict.get('f_ci95'))}, partial-overlap F1 {number(partial.get('f'))}; "
             f"{_stance_line(report)}; {'; '.join([_deadline_line(report), *_extra_lines(report)])}.")
 
 
 def _mixed_line(report: dict) -> str:
     entities, macro = report.get("entities", {}).get("micro", {}), report.get("paragraphs", {}).get("macro", {})
-    return (f"Both kinds together ({_num(report.get('n_letters', 0))} letters; mixed, for comparison with older reports "
-            f"only): entity strict micro-F1 {_num(entities.get('f'))} {_ci(entities.get('f_ci95'))}, paragraph macro-F1 "
-            f"{_num(macro.get('f'))} {_ci(macro.get('f_ci95'))}.")
+    return (f"Both kinds together ({number(report.get('n_letters', 0))} letters; mixed, for comparison with older reports "
+            f"only): entity strict micro-F1 {number(entities.get('f'))} {interval(entities.get('f_ci95'))}, paragraph macro-F1 "
+            f"{number(macro.get('f'))} {interval(macro.get('f_ci95'))}.")
 
 
 def _markdown_body(report: dict) -> list[str]:
-    lines = [f"Scored {_sizes(report)}.", "", *_markdown(HEADER, _score_rows(report)), ""]
+    lines = [f"Scored {_sizes(report)}.", "", *markdown_lines(HEADER, _score_rows(report)), ""]
     stance = report.get("stance", {})
     lines += [_stance_line(report)[0].upper() + _stance_line(report)[1:] + ".", ""]
     confusion = stance.get("confusion") or {}
     if confusion and stance.get("support"):
         preds = list(next(iter(confusion.values())).keys())
-        lines += _markdown(("gold \\ predicted", *preds),
+        lines += markdown_lines(("gold \\ predicted", *preds),
                            [(gold, *(str(row.get(p, 0)) for p in preds)) for gold, row in confusion.items()])
         lines.append("")
     lines += [_deadline_line(report)[0].upper() + _deadline_line(report)[1:] + ".", ""]
@@ -198,7 +205,7 @@ def markdown_table(report: dict) -> str:
     for title, sub in _sections(report):
         lines += [f"## {title}", "", *_markdown_body(sub), ""]
         if sub.get("by_corpus"):
-            lines += ["Per corpus:", "", *_markdown(CORPUS_HEADER, _corpus_rows(sub)), ""]
+            lines += ["Per corpus:", "", *markdown_lines(CORPUS_HEADER, corpus_rows(sub)), ""]
     if len(report["by_source"]) > 1:
         lines += ["## Both kinds together", "", _mixed_line(report), ""]
     return "\n".join(lines).rstrip("\n")
@@ -207,12 +214,12 @@ def markdown_table(report: dict) -> str:
 def markdown_summary(report: dict) -> str:
     """Short paragraphs and one table per source kind (real documents first), for the model card."""
     if not report.get("by_source"):
-        return "\n".join([_headline(report), "", *_markdown(HEADER, _score_rows(report))])
+        return "\n".join([_headline(report), "", *markdown_lines(HEADER, _score_rows(report))])
     lines = []
     for title, sub in _sections(report):
-        lines += [f"**{title}.** {_headline(sub)}", "", *_markdown(HEADER, _score_rows(sub)), ""]
+        lines += [f"**{title}.** {_headline(sub)}", "", *markdown_lines(HEADER, _score_rows(sub)), ""]
         if sub.get("by_corpus"):
-            lines += ["Per corpus:", "", *_markdown(CORPUS_HEADER, _corpus_rows(sub)), ""]
+            lines += ["Per corpus:", "", *markdown_lines(CORPUS_HEADER, corpus_rows(sub)), ""]
     if len(report["by_source"]) > 1:
         lines.append(_mixed_line(report))
     return "\n".join(lines).rstrip("\n")
@@ -228,7 +235,7 @@ def format_table(report: dict) -> str:
         lines += [_sizes(sub), "", *_plain(HEADER, _score_rows(sub)), "", _stance_line(sub), _deadline_line(sub),
                   *_extra_lines(sub)]
         if sub.get("by_corpus"):
-            lines += ["", *_plain(CORPUS_HEADER, _corpus_rows(sub))]
+            lines += ["", *_plain(CORPUS_HEADER, corpus_rows(sub))]
         lines.append("")
     if len(report.get("by_source") or {}) > 1:
         lines.append(_mixed_line(report))
@@ -236,8 +243,8 @@ def format_table(report: dict) -> str:
 
 
 def _compare_rows(comparison: dict) -> list[tuple[str, ...]]:
-    return [(name, _num(r.get("a")), _num(r.get("b")), _num(r.get("diff")), _ci(r.get("diff_ci95")),
-             _num(r.get("p_value")), _num(bool(r.get("significant")))) for name, r in comparison.items() if name != "by_source"]
+    return [(name, number(r.get("a")), number(r.get("b")), number(r.get("diff")), interval(r.get("diff_ci95")),
+             number(r.get("p_value")), number(bool(r.get("significant")))) for name, r in comparison.items() if name != "by_source"]
 
 
 def compare_table(comparison: dict) -> str:
@@ -246,9 +253,9 @@ def compare_table(comparison: dict) -> str:
     header = ("metric", "A", "B", "B - A", "95% CI (B - A)", "p", "significant")
     by_source = comparison.get("by_source") or {}
     if not by_source:
-        return "\n".join(_markdown(header, _compare_rows(comparison)))
+        return "\n".join(markdown_lines(header, _compare_rows(comparison)))
     lines = []
     for kind, sub in by_source.items():
-        lines += [f"{KIND_TITLES.get(kind, kind)}:", "", *_markdown(header, _compare_rows(sub)), ""]
-    lines += ["Both kinds together (mixed):", "", *_markdown(header, _compare_rows(comparison))]
+        lines += [f"{KIND_TITLES.get(kind, kind)}:", "", *markdown_lines(header, _compare_rows(sub)), ""]
+    lines += ["Both kinds together (mixed):", "", *markdown_lines(header, _compare_rows(comparison))]
     return "\n".join(lines)

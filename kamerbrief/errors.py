@@ -155,6 +155,14 @@ class ModelCardError(KamerbriefError):
     code = "E504"
 
 
+class ReadmeTablesError(KamerbriefError):
+    """The README's result tables cannot be rendered: a report is missing or lacks a part the tables show, or
+    README.md lacks a block's ``<!-- kamerbrief:NAME:begin -->`` / ``end`` markers
+    (``python -m kamerbrief.evaluation.readme_tables``)."""
+
+    code = "E505"
+
+
 class OutputExistsError(KamerbriefError):
     """The output folder already holds a run: pass --resume to go on with it."""
 

@@ -75,6 +75,8 @@ def at_word_starts(pattern: str) -> re.Pattern:
     return re.compile(rf"(?=\b\w)(?:{pattern})", re.IGNORECASE)
 
 
+FIRST_PERSON = re.compile(r"ik|wij|we", re.IGNORECASE)
+PASSIVE = re.compile(r"\b(?:wordt|worden|krijgt|krijgen)\b", re.IGNORECASE)
 PROMISE = at_word_starts(
     r"\b(?:zal|zullen|ga|gaat|gaan|wil|willen|voornemens|streef|streeft|streven|verwacht|verwachten|"
     r"informeer|informeert|informeren|rapporteer|rapporteert|rapporteren|meld|stuur|zend|ontvangt u|ontvangt uw kamer|"
@@ -83,8 +85,6 @@ PROMISE = at_word_starts(
     r"hebben .{0,60}(?:gevraagd|verzocht)|"
     r"wordt momenteel|worden momenteel|werk .{0,40}aan|werken .{0,40}aan|werk .{0,80}uit|start|starten|"
     r"komt er|er komt)\b")
-FIRST_PERSON = re.compile(r"ik|wij|we", re.IGNORECASE)
-PASSIVE = re.compile(r"\b(?:wordt|worden|krijgt|krijgen)\b", re.IGNORECASE)
 # Findings, positions, recommendations, the letter's own act, past and standing practice.
 NOT_A_PROMISE = at_word_starts(
     r"\b(?:beveelt|adviseert|adviseren|verzoekt|verzoeken|vraagt|roept .{0,40}op|concludeert|constateert|"

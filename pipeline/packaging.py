@@ -117,7 +117,11 @@ def package_model(model: str | Path, out_dir: str | Path, name: str | None = Non
         name=name, module=module, version=version, description=json.dumps(_one_line(meta.get("description", ""))),
         dependencies=json.dumps(meta["requirements"])), encoding="utf-8")
     (folder / "MANIFEST.in").write_text(MANIFEST.format(module=module), encoding="utf-8")
-    files = [_build(folder, kind) for kind in formats]
+    try:
+        files = [_build(folder, kind) for kind in formats]
+    except PackagingError:
+        shutil.rmtree(folder)  # half built: a rerun after the fix needs no --force
+        raise
     return {"name": name, "module": module, "version": version, "folder": folder, "files": files}
 
 
@@ -147,7 +151,15 @@ def _build(folder: Path, kind: str) -> Path:
     code = f"import sys\nfrom setuptools import build_meta\nprint(build_meta.{hook}(sys.argv[1]))"
     done = subprocess.run([sys.executable, "-c", code, str(dist.resolve())], cwd=folder, capture_output=True, text=True)
     if done.returncode != 0:
-        missing = "No module named 'setuptools'" in done.stderr
-        reason = "setuptools is not installed (pip install setuptools)" if missing else done.stderr.strip()[-2000:]
-        raise PackagingError(f"building the {kind} failed: {reason}", folder)
+        raise PackagingError(f"building the {kind} failed: {build_failure_reason(done.stderr)}", folder)
     return dist / done.stdout.strip().splitlines()[-1]
+
+
+def build_failure_reason(stderr: str) -> str:
+    """What the user can do about a failed build, from the build backend's stderr."""
+    if "No module named 'setuptools'" in stderr:
+        return "setuptools is not installed (pip install 'setuptools>=70.1')"
+    if "invalid command 'bdist_wheel'" in stderr:
+        # Before 70.1 setuptools needs the separate `wheel` package for wheels; Python 3.11's venv brings 65.5.
+        return "this setuptools cannot build wheels on its own (pip install -U 'setuptools>=70.1')"
+    return stderr.strip()[-2000:]

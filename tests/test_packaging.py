@@ -118,3 +118,27 @@ def test_package_refuses_what_it_cannot_build(tiny_pipeline, tmp_path):
     assert not_pipeline.exit_code == 2 and "E503" in not_pipeline.output and "config.cfg" in not_pipeline.output
     missing = runner.invoke(app, ["package", "no-such-model", str(tmp_path)])
     assert missing.exit_code == 2 and "E502" in missing.output and "Traceback" not in missing.output
+
+
+def test_a_setuptools_too_old_for_wheels_is_named_with_its_fix():
+    from kamerbrief.pipeline.packaging import build_failure_reason
+
+    # The tail of what `kamerbrief package` got from setuptools 65.5 (a fresh Python 3.11 venv) without `wheel`.
+    stderr = ("usage: -c [global_opts] cmd1 [cmd1_opts] [cmd2 [cmd2_opts] ...]\n"
+              "   or: -c --help [cmd1 cmd2 ...]\n\nerror: invalid command 'bdist_wheel'\n")
+    assert "pip install -U 'setuptools>=70.1'" in build_failure_reason(stderr)
+    assert "pip install 'setuptools>=70.1'" in build_failure_reason("ModuleNotFoundError: No module named 'setuptools'")
+    assert build_failure_reason("something else\n") == "something else"
+
+
+def test_a_failed_build_leaves_no_package_folder(tiny_pipeline, tmp_path, monkeypatch):
+    from kamerbrief.errors import PackagingError
+    from kamerbrief.pipeline import packaging
+
+    def fail(folder, kind):
+        raise PackagingError(f"building the {kind} failed", folder)
+
+    monkeypatch.setattr(packaging, "_build", fail)
+    with pytest.raises(PackagingError, match="E503"):
+        packaging.package_model(tiny_pipeline, tmp_path, name="tiny-kamerbrief", formats=("wheel",))
+    assert list(tmp_path.iterdir()) == []
