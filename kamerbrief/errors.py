@@ -163,6 +163,13 @@ class ReadmeTablesError(KamerbriefError):
     code = "E505"
 
 
+class CheckoutComparisonError(KamerbriefError):
+    """Two files of ``python -m kamerbrief.evaluation.compare_checkouts predict`` cannot be paired: unreadable, or
+    scored on different gold paragraphs."""
+
+    code = "E506"
+
+
 class OutputExistsError(KamerbriefError):
     """The output folder already holds a run: pass --resume to go on with it."""
 

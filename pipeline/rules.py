@@ -39,7 +39,9 @@ from kamerbrief.errors import KamerbriefError
 from kamerbrief.pipeline.reader.dates import MONTH_ABBREVIATIONS
 from kamerbrief.pipeline.reader.dates import MONTHS as DUTCH_MONTHS
 
-MONTHS = [*DUTCH_MONTHS, *(f"{abbreviation}." for abbreviation in MONTH_ABBREVIATIONS)]
+# A month as one token: its name, an abbreviation without its full stop ("1 sept 2019"), or one the tokenizer keeps
+# whole with its stop ("dec."). Most abbreviations lose their stop to a token of its own: see with_abbreviated_months.
+MONTHS = [*DUTCH_MONTHS, *MONTH_ABBREVIATIONS, *(f"{abbreviation}." for abbreviation in MONTH_ABBREVIATIONS)]
 NUMBER_WORDS = ["een", "één", "twee", "drie", "vier", "vijf", "zes", "zeven", "acht", "negen", "tien", "elf", "twaalf",
                 "vijftien", "twintig", "dertig", "veertig", "vijftig", "honderd", "enkele", "enige", "meerdere", "anderhalf", "anderhalve", "half", "halve"]
 UNITS = ["dag", "dagen", "werkdag", "werkdagen", "kalenderdag", "kalenderdagen", "week", "weken", "maand", "maanden", "kalendermaand",
@@ -62,6 +64,24 @@ ROMAN_CHAMBER = {"TEXT": {"IN": ["I", "II"]}, "OP": "?"}
 SESSION = {"TEXT": {"REGEX": r"^\d{4}/\d{2,4}$"}}
 
 RANGE = [{"LOWER": {"IN": ["t/m", "tot", "–", "-"]}}, {"LOWER": "en", "OP": "?"}, {"LOWER": "met", "OP": "?"}]
+
+
+def with_abbreviated_months(patterns: list[list[dict]]) -> list[list[dict]]:
+    """``patterns`` and, for each, every variant with an abbreviation and its full stop in place of a MONTH token:
+    the tokenizer cuts "jan." into "jan" and ".", so "3 jan. 2021" would otherwise match as "2021" alone."""
+    out = []
+    for pattern in patterns:
+        variants = [[]]
+        for token in pattern:
+            if token.get("LOWER") is not MONTH["LOWER"]:
+                variants = [[*variant, token] for variant in variants]
+                continue
+            operator = {"OP": token["OP"]} if "OP" in token else {}
+            abbreviated = [{"LOWER": {"IN": list(MONTH_ABBREVIATIONS)}, **operator}, {"ORTH": ".", **operator}]
+            variants = [extended for variant in variants for extended in ([*variant, token], [*variant, *abbreviated])]
+        out.extend(variants)
+    return out
+
 
 DATE_PATTERNS = [
     [DAY, MONTH, {**YEAR, "OP": "?"}, SUFFIX],
@@ -289,10 +309,10 @@ LAW_WORDS = re.compile(LAW_WORD)
 LAW_CASED = re.compile("|".join(re.escape(w) for w in [*LAW_ABBREVIATIONS, *LAW_HEADS, "Beschikking"]))
 DIGIT = re.compile(r"\d")  # what the patterns' REGEX predicates call a digit
 GROUPS = (  # (label, patterns, test on (text, lowercased text, whether the text has a digit))
-    ("DATE", DATE_PATTERNS, lambda text, lower, digit: DATE_WORDS.search(lower) is not None),
-    ("REF", CITATION_PATTERNS, lambda text, lower, digit: digit),
-    ("REF", ARTICLE_PATTERNS, lambda text, lower, digit: digit and "art" in lower),
-    ("LAW", LAW_PATTERNS, lambda text, lower, digit: LAW_WORDS.search(lower) is not None or LAW_CASED.search(text) is not None),
+    ("DATE", with_abbreviated_months(DATE_PATTERNS), lambda text, lower, digit: DATE_WORDS.search(lower) is not None),
+    ("REF", with_abbreviated_months(CITATION_PATTERNS), lambda text, lower, digit: digit),
+    ("REF", with_abbreviated_months(ARTICLE_PATTERNS), lambda text, lower, digit: digit and "art" in lower),
+    ("LAW", with_abbreviated_months(LAW_PATTERNS), lambda text, lower, digit: LAW_WORDS.search(lower) is not None or LAW_CASED.search(text) is not None),
 )
 
 

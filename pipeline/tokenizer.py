@@ -10,7 +10,8 @@ Extra infix rules split words glued together by a missing break in the source, s
 its neighbour along: a lowercase-to-capital boundary (``UtrechtPostbus``: at least three lowercase
 letters before, a capital and two lowercase letters after, so ``PvdA``, ``KvK``, ``DigiD`` and
 ``McDonald`` stay whole) and a full stop or closing bracket before a capitalised word (``WLZ.Daarnaast``,
-``88).De``, ``Jeugdwet(2014)Daarna``; spaCy's Dutch rules split only ``Wlz.Daarnaast``). Set in config.cfg::
+``88).De``, ``Jeugdwet(2014)Daarna``; spaCy's Dutch rules split only ``Wlz.Daarnaast``), and a table's cell
+bar before a word (``|maart 2004``). Set in config.cfg::
 
     [nlp.tokenizer]
     @tokenizers = "kamerbrief.Tokenizer.v1"
@@ -24,7 +25,7 @@ from collections.abc import Iterable, Iterator
 
 from spacy.tokenizer import Tokenizer
 from spacy.tokens import Doc
-from spacy.util import compile_infix_regex, registry
+from spacy.util import compile_infix_regex, compile_prefix_regex, registry
 
 from kamerbrief.errors import KamerbriefError
 from kamerbrief.pipeline import extensions  # noqa: F401  (registers doc._.source_text and friends)
@@ -37,6 +38,9 @@ GLUED_INFIXES = [
     rf"[\)\]](?=[A-Za-z{LOWER}.])",  # (2019)Het, [1]zie, 88).De
     rf"(?<=[A-Za-z{LOWER}0-9])[\(\[]",  # Jeugdwet(2014
 ]
+# A table's cell bar glued to the word after it ("2004 |maart 2004" in converted tables): spaCy splits a bar
+# off a word's end, not its start.
+GLUED_PREFIXES = [r"\|"]
 # Patterns the saved tokenizer file holds too: they are made from code and config, not loaded, so a
 # pipeline saved before a rule changed gets the current rules.
 RULE_KEYS = ["prefix_search", "suffix_search", "infix_finditer", "token_match", "url_match"]
@@ -104,6 +108,7 @@ def create_tokenizer(normalize: bool = True, split_glued: bool = True, star_emph
         tokenizer = spacy_tokenizer()(nlp)
         if split_glued:
             tokenizer.infix_finditer = compile_infix_regex([*(nlp.Defaults.infixes or []), *GLUED_INFIXES]).finditer
+            tokenizer.prefix_search = compile_prefix_regex([*(nlp.Defaults.prefixes or []), *GLUED_PREFIXES]).search
         return NormalizingTokenizer(tokenizer, normalize, star_emphasis)
 
     return make

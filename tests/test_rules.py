@@ -120,6 +120,7 @@ GATE_EDGES = [  # one per kind of trigger the pattern groups' tests look for (pi
     "Zie de Beschikking van 12 maart 2019, houdende regels over de Aanwijzing en de Instructie.",
     "Volgens Kamerstuk 28 638, nr. 185 en Stcrt. 2017, nr. 48321 is richtlijn 2010/75/EU van belang.",
     "Een zin zonder cijfers of wetten, over het einde van het jaar en het eerste kwartaal.",
+    "Het Besluit van 3 jan. 2019 en Stcrt. 2019, nr. 5 van 4 febr. 2019 gelden sinds mrt. 2019.",
 ]
 
 

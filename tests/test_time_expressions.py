@@ -69,11 +69,14 @@ def test_the_reader_the_rules_and_the_normaliser_share_one_month_table():
     from kamerbrief.pipeline import rules
     from kamerbrief.pipeline.reader.dates import MONTH_ABBREVIATIONS, MONTHS, parse_dutch_date
 
-    assert set(rules.MONTHS) == set(MONTHS) | {f"{abbreviation}." for abbreviation in MONTH_ABBREVIATIONS}
+    assert set(rules.MONTHS) == set(MONTHS) | set(MONTH_ABBREVIATIONS) | {f"{a}." for a in MONTH_ABBREVIATIONS}
     for name, number in MONTHS.items():
         text = f"Het rapport verschijnt op 3 {name} 2021 in Den Haag."
         assert [text[s["start"]:s["end"]] for s in rules.rule_spans(text) if s["label"] == "DATE"] == [f"3 {name} 2021"]
         assert parse_dutch_date(text) == f"2021-{number:02d}-03"
-    for name, number in [*MONTHS.items(), *MONTH_ABBREVIATIONS.items()]:
+    for name, number in [*MONTHS.items(), *MONTH_ABBREVIATIONS.items(), *((f"{a}.", n) for a, n in MONTH_ABBREVIATIONS.items())]:
         day = f"2021-{number:02d}-03"
         assert normalise_date(f"3 {name} 2021", "2021-01-11") == (day, day), name
+        # the tokenizer cuts most abbreviations' full stop off; the rules still take the whole date
+        text = f"Het rapport verscheen op 3 {name} 2021 in Den Haag."
+        assert [text[s["start"]:s["end"]] for s in rules.rule_spans(text) if s["label"] == "DATE"] == [f"3 {name} 2021"]
