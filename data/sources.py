@@ -59,7 +59,7 @@ def _read_token_lines(path: Path) -> Iterator[list[tuple[str, str]] | None]:
                 yield [(parts[0], parts[-1])]
 
 
-def conll2002_records(path: str | Path, sentences_per_record: int = 1) -> Iterator[dict]:
+def conll2002_records(path: str | Path) -> Iterator[dict]:
     """CoNLL-2002 Dutch (``token TAG`` lines, blank line between sentences) as one record per sentence."""
     path = Path(path)
     meta = {"annotated_labels": sorted(CONLL_LABELS.values()), "annotated_paragraph_labels": [], "kind": "ner"}
