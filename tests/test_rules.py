@@ -60,6 +60,19 @@ def test_component_completes_the_models_references_and_laws():
         ("tweede lid van artikel 36a", "REF"), ("artikel 98, derde lid", "REF"), ("BBRA 1984", "LAW"), ("bijlage 2", "REF")]
 
 
+def test_a_count_in_a_table_is_no_date_whoever_proposed_it():
+    """A one-word DATE between table cells of counts goes, the model's as well as a pattern's ("| 96  | 1875  | 0");
+    a row of years stays, and so does a year in prose."""
+    nlp = spacy.blank("nl")
+    nlp.add_pipe("kamerbrief_rules")
+    for text, year, kept in [("Knp. Empel  | --- | 10353  | 934  | 2009  | 0  | 116", "2009", False),
+                             ("Schaal 1 | 2922 | 2558 | 1928 | 81,5%", "1928", False),
+                             ("| 2019 | 2020 | 2021 |", "2020", True), ("In 1875 werd de wet aangenomen.", "1875", True)]:
+        doc = nlp.make_doc(text)
+        doc.ents = [next(Span(doc, t.i, t.i + 1, label="DATE") for t in doc if t.text == year)]
+        assert (year in [e.text for e in nlp.get_pipe("kamerbrief_rules")(doc).ents]) is kept, text
+
+
 def test_prefilled_spans_must_be_checked_before_they_enter_gold():
     markup = "---\nid: x\n---\n@body\nZie [[Kamerstuk 28 638, nr. 185|REF?]].\n"
     with pytest.raises(RecordError, match="never checked"):
