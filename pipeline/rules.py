@@ -49,6 +49,8 @@ UNITS = ["dag", "dagen", "werkdag", "werkdagen", "kalenderdag", "kalenderdagen",
 ORDINALS = ["eerste", "tweede", "derde", "vierde", "laatste"]
 SEASONS = ["voorjaar", "najaar", "zomer", "winter", "lente", "herfst"]
 RECESSES = ["zomerreces", "kerstreces", "voorjaarsreces", "herfstreces", "meireces", "krokusreces", "paasreces", "reces"]
+YEAR_KINDS = ["jaar", "kalenderjaar", "verslagjaar", "boekjaar", "aangiftejaar", "belastingjaar", "begrotingsjaar",
+              "schooljaar", "studiejaar", "cursusjaar", "dienstjaar", "subsidiejaar"]
 CALENDAR_DAYS = ["prinsjesdag", "verantwoordingsdag", "begrotingsbehandeling", "jaarwisseling", "vandaag"]
 
 YEAR_TOKEN = re.compile(r"^(1[89]|20)\d\d$")
@@ -108,6 +110,11 @@ DATE_PATTERNS = [
     [NUMBER, {"LOWER": {"IN": UNITS}}],
     [{"TEXT": {"REGEX": r"^(1[89]|20)\d\d[–-](1[89]|20)?\d\d$"}}],
     [YEAR],
+    # The time words of a DATE stay in its span (ANNOTATION.md): "de maand december 1995", "het verslagjaar 1998",
+    # "het schooljaar 2004 - 2005". Without a year "de maand september" is often a recurring month: not matched.
+    [{"LOWER": "de"}, {"LOWER": "maand"}, MONTH, YEAR],
+    [ARTICLE, {"LOWER": {"IN": YEAR_KINDS}}, YEAR],
+    [ARTICLE, {"LOWER": {"IN": YEAR_KINDS}}, YEAR, {"ORTH": {"IN": ["-", "–", "/"]}}, YEAR],
 ]
 
 ORDINAL_WORDS = ["eerste", "tweede", "derde", "vierde", "vijfde", "zesde", "zevende", "achtste", "negende", "tiende",

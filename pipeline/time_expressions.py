@@ -107,8 +107,10 @@ UNIT = rf"(?P<unit>{_alternation(DURATION_UNITS)})"
 # Two years written as a pair: "2015-2019", "2019/20", "1998 – 2000".
 YEAR_PAIR = r"(?P<first>(?:1[89]|2[01])\d\d)\s*[-/–]\s*(?P<last>\d{2}|\d{4})"
 # A year written out or relative: "2021", "het jaar 2021", "kalenderjaar 2021", "the calendar year 2015",
-# "dit jaar", "volgend jaar".
-YEAR_EXPRESSION = (rf"(?P<year_expr>(?:(?:het )?(?:kalender|begrotings)?jaar |the (?:calendar )?year )?(?:1[89]|2[01])\d\d"
+# "dit jaar", "volgend jaar"; the years of a government's books are calendar years ("het aangiftejaar 2015",
+# ANNOTATION.md; "het verslagjaar 1998", "dienstjaar 2020").
+YEAR_EXPRESSION = (rf"(?P<year_expr>(?:(?:het )?(?:kalender|begrotings|aangifte|belasting|verslag|dienst|boek|subsidie)?jaar "
+                   rf"|the (?:calendar )?year )?(?:1[89]|2[01])\d\d"
                    rf"|{_alternation(YEAR_WORDS)})")
 
 
