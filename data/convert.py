@@ -85,28 +85,28 @@ def encode_paragraph(tokenizer, text: str, entities: list[dict], max_length: int
 
 
 def encode_paragraph_in_context(tokenizer, text: str, entities: list[dict], neighbours: dict, context: str,
-                                context_tokens: int, max_length: int, stride: int) -> list[dict]:
+                                context_tokens: int, max_length: int, stride: int, position: str = "before") -> list[dict]:
     """:func:`encode_paragraph` with the paragraph's context read before each window
-    (:func:`~kamerbrief.pipeline.model.context.encode_with_context`); context pieces get no tag."""
-    from kamerbrief.pipeline.model.context import encode_with_context
+    (:func:`~kamerbrief.data.context.encode_with_context`); context pieces get no tag."""
+    from kamerbrief.data.context import encode_with_context
 
-    encoded = encode_with_context(tokenizer, [text], [neighbours], context, context_tokens, max_length, stride)
+    encoded = encode_with_context(tokenizer, [text], [neighbours], context, context_tokens, max_length, stride, position)
     return [{"input_ids": ids, "attention_mask": mask, "offsets": offsets, "pool_mask": pool, "tags": align_tags(offsets, entities)}
             for ids, mask, offsets, pool in zip(encoded["input_ids"], encoded["attention_mask"], encoded["offsets"],
                                                 encoded["pool_mask"], strict=True)]
 
 
 def records_to_dataset(records: Iterable[dict], tokenizer, max_length: int = 256, stride: int = 64, shared_dir=None,
-                       context: str = "none", context_tokens: int = 48):
+                       context: str = "none", context_tokens: int = 48, context_position: str = "before"):
     """A ``datasets.Dataset``: one row per paragraph window with ``input_ids``, ``attention_mask``,
     ``labels`` (BIO ids, -100 on special tokens), ``cats`` (multi-hot), ``cats_mask`` (which paragraph
     labels the source annotates), ``entity_mask`` (which entity labels it annotates), ``stance``
     (id or -100) and the letter id, paragraph index and window number. With a ``context`` other than
-    ``"none"`` (``kamerbrief.pipeline.model.context``) each window reads its paragraph's context first, and
+    ``"none"`` (``kamerbrief.data.context``) each window reads its paragraph's context first, and
     a ``pool_mask`` column marks the pieces that are not context."""
     from datasets import Dataset
 
-    from kamerbrief.pipeline.model.context import check_context, paragraph_neighbours
+    from kamerbrief.data.context import check_context, paragraph_neighbours
 
     with_context = check_context(context) != "none"
     rows: dict[str, list] = {k: [] for k in ("input_ids", "attention_mask", "labels", "offsets", "cats", "cats_mask",
@@ -124,7 +124,7 @@ def records_to_dataset(records: Iterable[dict], tokenizer, max_length: int = 256
         stance = STANCES.index(paragraph["stance"]) if paragraph.get("stance") in STANCES else IGNORE
         entities = paragraph.get("entities", [])
         windows = (encode_paragraph_in_context(tokenizer, paragraph["text"], entities, neighbours[index], context, context_tokens,
-                                               max_length, stride)
+                                               max_length, stride, context_position)
                    if with_context else encode_paragraph(tokenizer, paragraph["text"], entities, max_length, stride))
         for w, window in enumerate(windows):
             # A source annotating no entity label has no gold tags: its pieces must not count in (and

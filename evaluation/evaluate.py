@@ -132,7 +132,7 @@ def predict_gold(nlp, records: list[dict], batch_size: int = 64, progress: bool 
     """Run the pipeline over every gold paragraph; returns the scored items and the Docs."""
     from tqdm import tqdm
 
-    from kamerbrief.pipeline.model.context import paragraph_neighbours
+    from kamerbrief.data.context import paragraph_neighbours
     from kamerbrief.pipeline.transformer import reads_context
 
     with_context = reads_context(nlp)

@@ -5,7 +5,7 @@
 - ``doc._.letter_date``: the letter's date (ISO) that relative time expressions resolve against;
 - ``doc._.kind``: the reader's paragraph kind (heading, body, list_item, ...);
 - ``doc._.context``: ``{"heading": ..., "previous": ...}``, the paragraph's neighbours in its letter, set only for a
-  model that reads them (``kamerbrief.pipeline.model.context``; None: read without context);
+  model that reads them (``kamerbrief.data.context``; None: read without context);
 - ``doc._.deadline``: for ``deadline`` paragraphs, the DATE span that states the deadline (a getter over
   ``doc._.deadline_chars``, its character offsets, which is what is stored so DocBins serialise);
 - ``doc._.deadline_due``: ``(start, end)`` ISO dates, the period in which that deadline falls due (the

@@ -22,8 +22,8 @@ from collections.abc import Iterable, Iterator
 from spacy.tokens import Doc
 from tqdm import tqdm
 
+from kamerbrief.data.context import paragraph_neighbours
 from kamerbrief.pipeline import extensions  # noqa: F401
-from kamerbrief.pipeline.model.context import paragraph_neighbours
 from kamerbrief.pipeline.reader.letter import Letter
 from kamerbrief.pipeline.transformer import reads_context
 

@@ -226,13 +226,13 @@ class TransformerTagger:
     # -- prediction ------------------------------------------------------------------------------
     @property
     def reads_context(self) -> bool:
-        """Whether the model reads each paragraph's context (``doc._.context``; ``kamerbrief.pipeline.model.context``)."""
+        """Whether the model reads each paragraph's context (``doc._.context``; ``kamerbrief.data.context``)."""
         return self.hf_model.config.context != "none"
 
     def predict(self, texts: list[str], with_probs: bool = False, neighbours: list[dict | None] | None = None) -> list[dict]:
         """Per text: ``entities`` (char spans), ``cats`` (scores), ``stance_scores``; with ``with_probs`` also
         ``tag_probs``, the BIO tag distribution of every piece (for uncertainty sampling). A model that reads
-        context reads ``neighbours`` (:func:`~kamerbrief.pipeline.model.context.paragraph_neighbours`, one per
+        context reads ``neighbours`` (:func:`~kamerbrief.data.context.paragraph_neighbours`, one per
         text; None or missing: the text is read with an empty context)."""
         import torch
 
@@ -250,10 +250,11 @@ class TransformerTagger:
             window_offsets = [[(0, 0) if special else tuple(o) for o, special in zip(offsets, specials, strict=True)]
                               for offsets, specials in zip(encoded["offset_mapping"], encoded["special_tokens_mask"], strict=True)]
         else:
-            from kamerbrief.pipeline.model.context import encode_with_context
+            from kamerbrief.data.context import encode_with_context
 
             encoded = encode_with_context(tokenizer, texts, neighbours or [None] * len(texts), config.context,
-                                          config.context_tokens, limit, min(self.stride, limit // 2))
+                                          config.context_tokens, limit, min(self.stride, limit // 2),
+                                          config.context_position)
             owners, window_offsets, pool_masks = encoded["owners"], encoded["offsets"], encoded["pool_mask"]
         n_windows = len(encoded["input_ids"])
         lengths = [len(ids) for ids in encoded["input_ids"]]

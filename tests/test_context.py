@@ -1,4 +1,4 @@
-"""Paragraph context (kamerbrief.pipeline.model.context): what a model reads before each paragraph, built the same
+"""Paragraph context (kamerbrief.data.context): what a model reads before each paragraph, built the same
 way in training and inference, on tiny models trained here."""
 import json
 
@@ -35,7 +35,7 @@ def context_model(tmp_path_factory, tiny_base):
 
 
 def test_neighbours_are_the_heading_above_and_the_paragraph_before():
-    from kamerbrief.pipeline.model.context import NEIGHBOUR_CHARS, paragraph_neighbours
+    from kamerbrief.data.context import NEIGHBOUR_CHARS, paragraph_neighbours
 
     long = "x" * (NEIGHBOUR_CHARS + 50) + "einde"
     paragraphs = [("addressee", "Aan de Voorzitter"), ("heading", "Aanbeveling 1"), ("body", long), ("list_item", "item"),
@@ -51,7 +51,7 @@ def test_neighbours_are_the_heading_above_and_the_paragraph_before():
 
 
 def test_context_texts_keep_the_piece_budget(tiny_tokenizer):
-    from kamerbrief.pipeline.model.context import context_texts
+    from kamerbrief.data.context import context_texts
 
     neighbours = [{"heading": "Zie Kamerstuk 28 638", "previous": "In Den Haag en Rotterdam organiseert het WODC eind 2021"},
                   {"heading": "Zie Kamerstuk 28 638", "previous": ""}, None]
@@ -78,12 +78,14 @@ def test_context_none_gives_the_old_encoding(tiny_tokenizer):
     assert dataset["labels"] == [w["tags"] for w in windows]
 
 
-def test_context_pieces_are_never_tagged_and_windows_repeat_the_context(tiny_tokenizer):
+@pytest.mark.parametrize("position", ["before", "after"])
+def test_context_pieces_are_never_tagged_and_windows_repeat_the_context(tiny_tokenizer, position):
     from kamerbrief.data.convert import records_to_dataset
     from kamerbrief.data.schema import IGNORE
 
     record = _letter_with_headings()
-    dataset = records_to_dataset([record], tiny_tokenizer, max_length=16, stride=4, context="heading+previous", context_tokens=8)
+    dataset = records_to_dataset([record], tiny_tokenizer, max_length=16, stride=4, context="heading+previous", context_tokens=8,
+                                 context_position=position)
     plain = records_to_dataset([record], tiny_tokenizer, max_length=16, stride=4)
     heading_ids = tiny_tokenizer(HEADING["text"], add_special_tokens=False)["input_ids"]
     assert len(dataset) > len(plain)  # less room per window: the long paragraphs take more windows
@@ -99,6 +101,10 @@ def test_context_pieces_are_never_tagged_and_windows_repeat_the_context(tiny_tok
     tagged = sorted((r["paragraph"], tuple(o), t) for r in dataset for o, t in zip(r["offsets"], r["labels"], strict=True) if t != IGNORE)
     tagged_plain = sorted((r["paragraph"], tuple(o), t) for r in plain for o, t in zip(r["offsets"], r["labels"], strict=True) if t != IGNORE)
     assert sorted(set(tagged)) == sorted(set(tagged_plain))
+    if position == "after":  # the paragraph's first window starts where it does without context
+        first = {r["paragraph"]: r["input_ids"] for r in dataset if r["window"] == 0}
+        first_plain = {r["paragraph"]: r["input_ids"] for r in plain if r["window"] == 0}
+        assert all(first[i][:8] == first_plain[i][:8] for i in first)
 
 
 def test_the_context_setting_is_saved_with_the_model_and_a_config_without_it_reads_none(context_model, tmp_path):
@@ -122,6 +128,8 @@ def test_a_bad_context_setting_is_a_coded_error():
 
     with pytest.raises(TrainingConfigError, match="context must be one of"):
         TrainingConfig.from_dict({"base_model": "x", "data": {"train": ["t.jsonl"]}, "context": "previous"})
+    with pytest.raises(TrainingConfigError, match="context_position must be one of"):
+        TrainingConfig.from_dict({"base_model": "x", "data": {"train": ["t.jsonl"]}, "context_position": "above"})
 
 
 def test_context_pieces_never_become_entities_and_offsets_stay_in_the_paragraph(context_model):

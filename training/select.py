@@ -29,11 +29,11 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from kamerbrief.data.context import paragraph_neighbours
 from kamerbrief.data.markup import render_markup
 from kamerbrief.data.records import iter_record_files, read_records
 from kamerbrief.data.standoff_markup import standoff_id
 from kamerbrief.errors import KamerbriefError
-from kamerbrief.pipeline.model.context import paragraph_neighbours
 from kamerbrief.pipeline.reader import read_corpus_record
 
 STRATEGIES = ("uncertainty", "random", "mixed")

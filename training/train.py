@@ -194,7 +194,7 @@ def build_datasets(config: TrainingConfig, tokenizer, shared_dir):
     if config.context != "none":
         columns.append("pool_mask")
     kwargs = {"max_length": config.max_length, "stride": config.stride, "shared_dir": shared_dir,
-              "context": config.context, "context_tokens": config.context_tokens}
+              "context": config.context, "context_tokens": config.context_tokens, "context_position": config.context_position}
     train = records_to_dataset(train_records, tokenizer, **kwargs).select_columns(columns)
     dev = records_to_dataset(dev_records, tokenizer, **kwargs).select_columns(columns) if dev_records else None
     return train, dev, {"train": train_files, "dev": dev_files}
@@ -334,6 +334,7 @@ def train(config: TrainingConfig | dict, out_dir: str | Path, shared_dir=None, m
         teacher = load_teacher(config, tokenizer)
     # The config of the run decides what the model reads beside a paragraph; it is saved with the model.
     model.config.context, model.config.context_tokens = config.context, config.context_tokens
+    model.config.context_position = config.context_position
     if hp.freeze_embeddings:
         model.encoder.get_input_embeddings().weight.requires_grad_(False)
     train_set, dev_set, files = build_datasets(config, tokenizer, shared_dir)

@@ -36,7 +36,7 @@ class KamerbriefConfig(PretrainedConfig):
     def __init__(self, encoder: dict | None = None, tags: list[str] | None = None, paragraph_labels: list[str] | None = None,
                  stances: list[str] | None = None, entity_labels: list[str] | None = None,
                  thresholds: dict[str, float] | None = None, classifier_dropout: float = 0.1, context: str = "none",
-                 context_tokens: int = 48, **kwargs):
+                 context_tokens: int = 48, context_position: str = "before", **kwargs):
         super().__init__(**kwargs)
         self.encoder = encoder or {}
         self.tags = list(tags or BIO_TAGS)
@@ -46,10 +46,11 @@ class KamerbriefConfig(PretrainedConfig):
         # Decision threshold per paragraph label, tuned on dev after training (0.5 until then).
         self.thresholds = dict(thresholds or {label: 0.5 for label in self.paragraph_labels})
         self.classifier_dropout = classifier_dropout
-        # What the model reads beside each paragraph (kamerbrief.pipeline.model.context); a config saved before
+        # What the model reads beside each paragraph (kamerbrief.data.context); a config saved before
         # this setting existed reads as "none", the paragraph alone.
         self.context = context
         self.context_tokens = context_tokens
+        self.context_position = context_position
 
     @property
     def encoder_config(self) -> PretrainedConfig:

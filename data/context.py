@@ -6,9 +6,10 @@ A model's ``context`` setting (:class:`~kamerbrief.pipeline.model.multitask.Kame
 - ``heading``: the nearest heading before the paragraph, then the paragraph;
 - ``heading+previous``: that heading and the paragraph right before (when that is not the heading itself).
 
-The context is the first text of a tokenizer pair and the paragraph the second, so a long paragraph is cut into
-windows as before (only the paragraph is truncated) and every window starts with the same context. The context is
-cut to ``context_tokens`` pieces: the heading keeps its start and the previous paragraph its end (the end is
+The context and the paragraph are read as a tokenizer pair, the context first (``context_position = "before"``) or
+after the paragraph (``"after"``: the paragraph keeps the positions it has without context, which a model
+fine-tuned from a context-free one knows). A long paragraph is cut into windows as before (only the paragraph is
+truncated) and every window reads the same context. The context is cut to ``context_tokens`` pieces: the heading keeps its start and the previous paragraph its end (the end is
 what leads into the paragraph: "De Raad beveelt aan:"). Pieces of the context get no offsets (``(0, 0)``, as
 special tokens have), so they are never tagged in training, never decoded into entities, and every offset
 still points into the paragraph; the paragraph and stance heads pool over the paragraph's pieces only.
@@ -18,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 CONTEXTS = ("none", "heading", "heading+previous")
+CONTEXT_POSITIONS = ("before", "after")
 # Characters kept of a heading (its start) and of a previous paragraph (its end) before tokenising: far more
 # than any piece budget needs, and a megabyte paragraph is not copied next to its neighbour.
 NEIGHBOUR_CHARS = 1_000
@@ -71,20 +73,27 @@ def pair_sizes(max_length: int, stride: int, context_tokens: int) -> tuple[int, 
 
 
 def encode_with_context(tokenizer, texts: list[str], neighbours: list[dict | None], context: str, context_tokens: int,
-                        max_length: int, stride: int) -> dict:
-    """The tokenizer's windows of each text, its context (:func:`context_texts`) before each window.
+                        max_length: int, stride: int, position: str = "before") -> dict:
+    """The tokenizer's windows of each text, its context (:func:`context_texts`) ``position`` each window.
 
     Returns ``input_ids``, ``attention_mask``, ``offsets`` (character offsets into the text; ``(0, 0)`` for
     special and context pieces), ``pool_mask`` (1 on every piece but the context's) and ``owners`` (the text
     each window belongs to)."""
     budget, stride = pair_sizes(max_length, stride, context_tokens)
+    if position not in CONTEXT_POSITIONS:
+        raise ValueError(f"context_position must be one of {', '.join(CONTEXT_POSITIONS)}, not {position!r}")
     contexts = context_texts(tokenizer, neighbours, context, budget)
-    encoded = tokenizer(contexts, texts, truncation="only_second", max_length=max_length, stride=stride,
-                        return_overflowing_tokens=True, return_offsets_mapping=True)
+    if position == "before":
+        encoded = tokenizer(contexts, texts, truncation="only_second", max_length=max_length, stride=stride,
+                            return_overflowing_tokens=True, return_offsets_mapping=True)
+    else:
+        encoded = tokenizer(texts, contexts, truncation="only_first", max_length=max_length, stride=stride,
+                            return_overflowing_tokens=True, return_offsets_mapping=True)
+    text_sequence, context_sequence = (1, 0) if position == "before" else (0, 1)
     offsets, pool_mask = [], []
     for w in range(len(encoded["input_ids"])):
         sequences = encoded.sequence_ids(w)
-        offsets.append([tuple(o) if s == 1 else (0, 0) for s, o in zip(sequences, encoded["offset_mapping"][w], strict=True)])
-        pool_mask.append([0 if s == 0 else 1 for s in sequences])
+        offsets.append([tuple(o) if s == text_sequence else (0, 0) for s, o in zip(sequences, encoded["offset_mapping"][w], strict=True)])
+        pool_mask.append([0 if s == context_sequence else 1 for s in sequences])
     return {"input_ids": encoded["input_ids"], "attention_mask": encoded["attention_mask"], "offsets": offsets,
             "pool_mask": pool_mask, "owners": list(encoded["overflow_to_sample_mapping"])}
