@@ -84,25 +84,54 @@ def encode_paragraph(tokenizer, text: str, entities: list[dict], max_length: int
     return windows
 
 
-def records_to_dataset(records: Iterable[dict], tokenizer, max_length: int = 256, stride: int = 64, shared_dir=None):
+def encode_paragraph_in_context(tokenizer, text: str, entities: list[dict], neighbours: dict, context: str,
+                                context_tokens: int, max_length: int, stride: int, position: str = "before") -> list[dict]:
+    """:func:`encode_paragraph` with the paragraph's context read before each window
+    (:func:`~kamerbrief.data.context.encode_with_context`); context pieces get no tag."""
+    from kamerbrief.data.context import encode_with_context
+
+    encoded = encode_with_context(tokenizer, [text], [neighbours], context, context_tokens, max_length, stride, position)
+    return [{"input_ids": ids, "attention_mask": mask, "offsets": offsets, "pool_mask": pool, "tags": align_tags(offsets, entities)}
+            for ids, mask, offsets, pool in zip(encoded["input_ids"], encoded["attention_mask"], encoded["offsets"],
+                                                encoded["pool_mask"], strict=True)]
+
+
+def records_to_dataset(records: Iterable[dict], tokenizer, max_length: int = 256, stride: int = 64, shared_dir=None,
+                       context: str = "none", context_tokens: int = 48, context_position: str = "before"):
     """A ``datasets.Dataset``: one row per paragraph window with ``input_ids``, ``attention_mask``,
     ``labels`` (BIO ids, -100 on special tokens), ``cats`` (multi-hot), ``cats_mask`` (which paragraph
     labels the source annotates), ``entity_mask`` (which entity labels it annotates), ``stance``
-    (id or -100) and the letter id, paragraph index and window number."""
+    (id or -100) and the letter id, paragraph index and window number. With a ``context`` other than
+    ``"none"`` (``kamerbrief.data.context``) each window reads its paragraph's context first, and
+    a ``pool_mask`` column marks the pieces that are not context."""
     from datasets import Dataset
 
+    from kamerbrief.data.context import check_context, paragraph_neighbours
+
+    with_context = check_context(context) != "none"
     rows: dict[str, list] = {k: [] for k in ("input_ids", "attention_mask", "labels", "offsets", "cats", "cats_mask",
                                               "entity_mask", "stance", "letter_id", "paragraph", "window")}
+    if with_context:
+        rows["pool_mask"] = []
+    neighbours: list[dict] = []
     for record, index, paragraph in iter_paragraphs(records, shared_dir):
+        if index == 0:
+            neighbours = list(paragraph_neighbours((p.get("kind"), p["text"]) for p in record["paragraphs"]))
         entity_labels, paragraph_labels = annotated_labels(record)
         cats = [float(label in paragraph.get("labels", [])) for label in PARAGRAPH_LABELS]
         cats_mask = [float(label in paragraph_labels) for label in PARAGRAPH_LABELS]
         entity_mask = [float(label in entity_labels) for label in ENTITY_LABELS]
         stance = STANCES.index(paragraph["stance"]) if paragraph.get("stance") in STANCES else IGNORE
-        for w, window in enumerate(encode_paragraph(tokenizer, paragraph["text"], paragraph.get("entities", []), max_length, stride)):
+        entities = paragraph.get("entities", [])
+        windows = (encode_paragraph_in_context(tokenizer, paragraph["text"], entities, neighbours[index], context, context_tokens,
+                                               max_length, stride, context_position)
+                   if with_context else encode_paragraph(tokenizer, paragraph["text"], entities, max_length, stride))
+        for w, window in enumerate(windows):
             # A source annotating no entity label has no gold tags: its pieces must not count in (and
             # dilute) the mean of the token loss.
             tags = window["tags"] if entity_labels else [IGNORE] * len(window["tags"])
+            if with_context:
+                rows["pool_mask"].append(window["pool_mask"])
             for key, value in (("input_ids", window["input_ids"]), ("attention_mask", window["attention_mask"]),
                                ("labels", tags), ("offsets", [list(o) for o in window["offsets"]]),
                                ("cats", cats), ("cats_mask", cats_mask), ("entity_mask", entity_mask),

@@ -132,12 +132,19 @@ def predict_gold(nlp, records: list[dict], batch_size: int = 64, progress: bool 
     """Run the pipeline over every gold paragraph; returns the scored items and the Docs."""
     from tqdm import tqdm
 
+    from kamerbrief.data.context import paragraph_neighbours
+    from kamerbrief.pipeline.transformer import reads_context
+
+    with_context = reads_context(nlp)
     stream = []
     for record in records:
-        for paragraph in record["paragraphs"]:
+        neighbours = paragraph_neighbours((p.get("kind"), p["text"]) for p in record["paragraphs"])
+        for paragraph, context in zip(record["paragraphs"], neighbours, strict=True):
             doc = nlp.make_doc(paragraph["text"])
             doc._.letter_date = record.get("meta", {}).get("date")
             doc._.kind = paragraph.get("kind")
+            if with_context:
+                doc._.context = context
             stream.append((doc, (record, paragraph)))
     items, docs = [], []
     for doc, (record, paragraph) in tqdm(nlp.pipe(stream, as_tuples=True, batch_size=batch_size), total=len(stream),

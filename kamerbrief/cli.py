@@ -483,13 +483,17 @@ def train(
                                          "otherwise (--config is ignored). One epoch unless --epochs."),
     replay: bool = typer.Option(True, help="With --from: train on the parent's labeled training files too, so it keeps what it knew."),
     distill: bool = typer.Option(True, help="With --from: keep the parent's teacher (distillation); --no-distill is about twice as fast."),
+    context: str | None = typer.Option(None, help="Override what the model reads beside each paragraph: none, heading or "
+                                       "heading+previous (the heading it sits under, and the paragraph before it)."),
+    context_position: str | None = typer.Option(None, help="Override where that context is read: before or after the paragraph."),
 ) -> None:
     """Fine-tune the multi-task model (entities, paragraph labels, stance) and write the model folder
     with its tokenizer, exact config, seed, data manifest, dev metrics and model card."""
     from kamerbrief.training.train import run_config
     from kamerbrief.training.train import train as run_training
 
-    overrides = {"base_model": base_model, "training.epochs": epochs, "seed": seed, "training.torch_threads": threads}
+    overrides = {"base_model": base_model, "training.epochs": epochs, "seed": seed, "training.torch_threads": threads,
+                 "context": context, "context_position": context_position}
     try:
         cfg = run_config(config, data, parent, replay, distill, overrides)
         metrics = run_training(cfg, out, shared_dir=shared, max_steps=max_steps)

@@ -4,6 +4,8 @@
 - ``doc._.stance`` / ``doc._.stance_scores``: the cabinet's stance for ``adoption`` paragraphs;
 - ``doc._.letter_date``: the letter's date (ISO) that relative time expressions resolve against;
 - ``doc._.kind``: the reader's paragraph kind (heading, body, list_item, ...);
+- ``doc._.context``: ``{"heading": ..., "previous": ...}``, the paragraph's neighbours in its letter, set only for a
+  model that reads them (``kamerbrief.data.context``; None: read without context);
 - ``doc._.deadline``: for ``deadline`` paragraphs, the DATE span that states the deadline (a getter over
   ``doc._.deadline_chars``, its character offsets, which is what is stored so DocBins serialise);
 - ``doc._.deadline_due``: ``(start, end)`` ISO dates, the period in which that deadline falls due (the
@@ -19,7 +21,7 @@
 from spacy.tokens import Doc, Span
 
 for _name, _default in (("source_text", None), ("source_offsets", None), ("labels", None), ("stance", None), ("stance_scores", None), ("letter_date", None),
-                        ("kind", None), ("deadline_chars", None), ("deadline_due", None), ("commitments", None)):
+                        ("kind", None), ("context", None), ("deadline_chars", None), ("deadline_due", None), ("commitments", None)):
     if not Doc.has_extension(_name):
         Doc.set_extension(_name, default=_default)
 

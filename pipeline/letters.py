@@ -22,8 +22,10 @@ from collections.abc import Iterable, Iterator
 from spacy.tokens import Doc
 from tqdm import tqdm
 
+from kamerbrief.data.context import paragraph_neighbours
 from kamerbrief.pipeline import extensions  # noqa: F401
 from kamerbrief.pipeline.reader.letter import Letter
+from kamerbrief.pipeline.transformer import reads_context
 
 OUTSIDE_SCOPE = {"footnote", "signature", "addressee", "salutation"}
 
@@ -257,17 +259,22 @@ def annotate_letters(letters: Iterable[Letter], nlp, batch_size: int = 64, n_pro
     spools its paragraphs to disk."""
     limit = max(1, min(max_piece_chars, nlp.max_length))
     pending: dict[int, _LetterResult] = {}
+    with_context = reads_context(nlp)
 
     def stream():
         for position, letter in enumerate(letters):
             pending[position] = _LetterResult(letter, sink(letter, keep_docs), progress)
+            neighbours = paragraph_neighbours((p.kind, p.text) for p in letter.paragraphs) if with_context else None
             for index, paragraph in enumerate(letter.paragraphs):
                 text = paragraph.text
+                context = next(neighbours) if with_context else None
                 starts = piece_starts(text, limit)
                 for start, end in zip(starts, starts[1:] + [len(text)], strict=True):
                     doc = nlp.make_doc(text[start:end])
                     doc._.letter_date = letter.meta.get("date")
                     doc._.kind = paragraph.kind
+                    if with_context:  # every piece of a long paragraph reads the paragraph's context
+                        doc._.context = context
                     yield doc, (position, index, start)
 
     done = 0  # every letter before this position has been yielded

@@ -167,6 +167,11 @@ def entity_spans(doc: Doc, entities: list[dict], alignment: str = "snap") -> lis
     return filter_spans([t for s in spans if s is not None and (t := trim_span(s)) is not None])
 
 
+def reads_context(nlp: Language) -> bool:
+    """Whether ``nlp``'s transformer reads paragraph context: the Docs it gets need ``doc._.context`` then."""
+    return COMPONENT in getattr(nlp, "pipe_names", ()) and nlp.get_pipe(COMPONENT).reads_context
+
+
 class TransformerTagger:
     def __init__(self, nlp: Language, name: str, model: str, batch_size: int, max_length: int, stride: int,
                  threads: int, precision: str, batch_tokens: int = 1024, alignment: str = "snap"):
@@ -237,9 +242,16 @@ class TransformerTagger:
         return self.precision_used == "bf16"
 
     # -- prediction ------------------------------------------------------------------------------
-    def predict(self, texts: list[str], with_probs: bool = False) -> list[dict]:
+    @property
+    def reads_context(self) -> bool:
+        """Whether the model reads each paragraph's context (``doc._.context``; ``kamerbrief.data.context``)."""
+        return self.hf_model.config.context != "none"
+
+    def predict(self, texts: list[str], with_probs: bool = False, neighbours: list[dict | None] | None = None) -> list[dict]:
         """Per text: ``entities`` (char spans), ``cats`` (scores), ``stance_scores``; with ``with_probs`` also
-        ``tag_probs``, the BIO tag distribution of every piece (for uncertainty sampling)."""
+        ``tag_probs``, the BIO tag distribution of every piece (for uncertainty sampling). A model that reads
+        context reads ``neighbours`` (:func:`~kamerbrief.data.context.paragraph_neighbours`, one per
+        text; None or missing: the text is read with an empty context)."""
         import torch
 
         model, tokenizer = self.hf_model, self.hf_tokenizer
@@ -248,9 +260,20 @@ class TransformerTagger:
             return []
         # Never longer than the encoder's positions (a small model may have fewer than max_length).
         limit = min(self.max_length, getattr(config.encoder_config, "max_position_embeddings", self.max_length))
-        encoded = tokenizer(texts, truncation=True, max_length=limit, stride=min(self.stride, limit // 2),
-                            return_overflowing_tokens=True, return_offsets_mapping=True, return_special_tokens_mask=True)
-        owners = encoded["overflow_to_sample_mapping"]
+        pool_masks = None
+        if config.context == "none":
+            encoded = tokenizer(texts, truncation=True, max_length=limit, stride=min(self.stride, limit // 2),
+                                return_overflowing_tokens=True, return_offsets_mapping=True, return_special_tokens_mask=True)
+            owners = encoded["overflow_to_sample_mapping"]
+            window_offsets = [[(0, 0) if special else tuple(o) for o, special in zip(offsets, specials, strict=True)]
+                              for offsets, specials in zip(encoded["offset_mapping"], encoded["special_tokens_mask"], strict=True)]
+        else:
+            from kamerbrief.data.context import encode_with_context
+
+            encoded = encode_with_context(tokenizer, texts, neighbours or [None] * len(texts), config.context,
+                                          config.context_tokens, limit, min(self.stride, limit // 2),
+                                          config.context_position)
+            owners, window_offsets, pool_masks = encoded["owners"], encoded["offsets"], encoded["pool_mask"]
         n_windows = len(encoded["input_ids"])
         lengths = [len(ids) for ids in encoded["input_ids"]]
         order = sorted(range(n_windows), key=lengths.__getitem__)
@@ -263,11 +286,14 @@ class TransformerTagger:
                 width = lengths[batch[-1]]  # ascending order: the last window is the longest
                 ids = torch.full((len(batch), width), pad, dtype=torch.long)
                 mask = torch.zeros((len(batch), width), dtype=torch.long)
+                pool = torch.zeros((len(batch), width), dtype=torch.long) if pool_masks is not None else None
                 for row, w in enumerate(batch):
                     seq = encoded["input_ids"][w]
                     ids[row, :len(seq)] = torch.tensor(seq)
                     mask[row, :len(seq)] = 1
-                out = model(input_ids=ids, attention_mask=mask)
+                    if pool is not None:
+                        pool[row, :len(seq)] = torch.tensor(pool_masks[w])
+                out = model(input_ids=ids, attention_mask=mask, pool_mask=pool)
                 tl = out["token_logits"].float().numpy()
                 pl = out["paragraph_logits"].float().numpy()
                 sl = out["stance_logits"].float().numpy()
@@ -283,9 +309,7 @@ class TransformerTagger:
             windows = per_text.get(t, [])
             pieces = []
             for w in windows:
-                offsets = [(0, 0) if special else tuple(o) for o, special in
-                           zip(encoded["offset_mapping"][w], encoded["special_tokens_mask"][w], strict=True)]
-                pieces.append((token_logits[w], offsets))
+                pieces.append((token_logits[w], window_offsets[w]))
             logits, offsets = merge_window_logits(pieces)
             tags = [config.tags[i] for i in logits.argmax(-1)] if len(offsets) else []
             # A paragraph has a label if any of its windows says so.
@@ -321,8 +345,7 @@ class TransformerTagger:
         doc.ents = entity_spans(doc, prediction["entities"], self.alignment)
 
     def __call__(self, doc: Doc) -> Doc:
-        self.set_annotations(doc, self.predict([doc.text])[0])
-        return doc
+        return next(self._run([doc]))
 
     def pipe(self, docs: Iterable[Doc], batch_size: int | None = None) -> Iterator[Doc]:
         batch: list[Doc] = []
@@ -336,7 +359,8 @@ class TransformerTagger:
             yield from self._run(batch)
 
     def _run(self, docs: list[Doc]) -> Iterator[Doc]:
-        for doc, prediction in zip(docs, self.predict([d.text for d in docs]), strict=True):
+        neighbours = [d._.context for d in docs] if self.reads_context else None
+        for doc, prediction in zip(docs, self.predict([d.text for d in docs], neighbours=neighbours), strict=True):
             self.set_annotations(doc, prediction)
             yield doc
 

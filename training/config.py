@@ -21,6 +21,7 @@ from dataclasses import MISSING, asdict, dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Union, get_args, get_origin, get_type_hints
 
+from kamerbrief.data.context import CONTEXT_POSITIONS, CONTEXTS
 from kamerbrief.errors import TrainingConfigError, UnknownConfigKeyError
 
 # ``training.sampling`` -> the Trainer's own strategy ("bucketed" is ours and bypasses it)
@@ -98,6 +99,11 @@ class TrainingConfig:
     max_length: int = 128  # pieces per window
     stride: int = 32  # pieces shared by neighbouring windows of a long paragraph
     keep_layers: int | None = None  # keep only the bottom N encoder layers of the base (a student)
+    # What the model reads beside each paragraph: "none", "heading" or "heading+previous"
+    # (kamerbrief.data.context), in at most context_tokens pieces; saved in the model's config.
+    context: str = "none"
+    context_tokens: int = 48
+    context_position: str = "before"  # the context before the paragraph, or after it (the paragraph keeps its positions)
     distill: DistillConfig | None = None
     training: Hyperparameters = field(default_factory=Hyperparameters)
     export: ExportConfig = field(default_factory=ExportConfig)
@@ -142,6 +148,13 @@ class TrainingConfig:
             raise TrainingConfigError(f"training.sampling must be one of {', '.join(SAMPLING)}, not {hp.sampling!r}", source)
         if not 0 <= hp.warmup_ratio < 1:
             raise TrainingConfigError(f"training.warmup_ratio is a fraction of the steps in [0, 1), not {hp.warmup_ratio}", source)
+        if self.context not in CONTEXTS:
+            raise TrainingConfigError(f"context must be one of {', '.join(CONTEXTS)}, not {self.context!r}", source)
+        if self.context_position not in CONTEXT_POSITIONS:
+            raise TrainingConfigError(f"context_position must be one of {', '.join(CONTEXT_POSITIONS)}, "
+                                      f"not {self.context_position!r}", source)
+        if self.context_tokens < 1:
+            raise TrainingConfigError(f"context_tokens must be at least 1, not {self.context_tokens}", source)
         if self.export.dtype not in DTYPES:
             raise TrainingConfigError(f"export.dtype must be one of {', '.join(DTYPES)}, not {self.export.dtype!r}", source)
         for split in ("train", "dev", "test"):

@@ -68,6 +68,9 @@ def write_model_card(folder: str | Path, config: TrainingConfig | None = None, m
                 "the loss mixes the gold labels with the teacher's soft predictions."]
                if distill else []),
              *_transfer_sets(config),
+             *([f"- Paragraph context: `{config.context}`, at most {config.context_tokens} pieces read {config.context_position} "
+                "each paragraph window (`kamerbrief.data.context`)."]
+               if config.context != "none" else []),
              f"- Weights stored as {config.weights_dtype or config.export.dtype}; seed {config.seed}; "
              f"max length {config.max_length} pieces with stride {config.stride}.",
              f"- Training: lr {hp.learning_rate}, batch {hp.batch_size}, up to {hp.epochs} epochs, "

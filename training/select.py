@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from kamerbrief.data.context import paragraph_neighbours
 from kamerbrief.data.markup import render_markup
 from kamerbrief.data.records import iter_record_files, read_records
 from kamerbrief.data.standoff_markup import standoff_id
@@ -78,11 +79,12 @@ def uncertainty(tag_probs: np.ndarray, label_probs: np.ndarray) -> float:
     return max(tag_uncertainty, entropy)
 
 
-def score_paragraphs(tagger, texts: list[str]) -> list[dict]:
-    """The model's predictions for each text, with its ``uncertainty``."""
+def score_paragraphs(tagger, texts: list[str], neighbours: list[dict] | None = None) -> list[dict]:
+    """The model's predictions for each text (read with its ``neighbours`` where the model reads context),
+    with its ``uncertainty``."""
     config = tagger.hf_model.config
     out = []
-    for prediction in tagger.predict(texts, with_probs=True):
+    for prediction in tagger.predict(texts, with_probs=True, neighbours=neighbours):
         cats = prediction["cats"]
         labels = [label for label in config.paragraph_labels if cats[label] >= config.thresholds.get(label, 0.5)]
         stance = max(prediction["stance_scores"], key=prediction["stance_scores"].get) if "adoption" in labels else None
@@ -203,7 +205,9 @@ def select(nlp, corpora: list[Path], shared_dir: Path, n_paragraphs: int, strate
         offset -= offset % passage  # passages start at multiples of ``passage`` in every run
         window = letter.paragraphs[offset:offset + max_scored]
         texts = [p.text for p in window]
-        predictions = score_paragraphs(tagger, texts) if tagger else [UNSCORED] * len(texts)
+        neighbours = (list(paragraph_neighbours((p.kind, p.text) for p in letter.paragraphs))[offset:offset + max_scored]
+                      if tagger and tagger.reads_context else None)
+        predictions = score_paragraphs(tagger, texts, neighbours) if tagger else [UNSCORED] * len(texts)
         scores = [p["uncertainty"] for p in predictions]
         for first, end, score in passages_of(scores, passage):
             passages.append(Passage(source, record, offset + first, window[first:end], predictions[first:end], score))

@@ -175,6 +175,8 @@ class Collator:
         batch = {"input_ids": torch.tensor(pad("input_ids", self.pad_id)),
                  "attention_mask": torch.tensor(pad("attention_mask", 0)),
                  "labels": torch.tensor(pad("labels", -100))}
+        if "pool_mask" in features[0]:
+            batch["pool_mask"] = torch.tensor(pad("pool_mask", 0))
         for key in ("cats", "cats_mask", "entity_mask"):
             batch[key] = torch.tensor([f[key] for f in features], dtype=torch.float)
         batch["stance"] = torch.tensor([f["stance"] for f in features], dtype=torch.long)
@@ -189,7 +191,10 @@ def build_datasets(config: TrainingConfig, tokenizer, shared_dir):
     if not train_records:
         raise TrainingConfigError("no training records found")
     columns = ["input_ids", "attention_mask", "labels", "cats", "cats_mask", "entity_mask", "stance"]
-    kwargs = {"max_length": config.max_length, "stride": config.stride, "shared_dir": shared_dir}
+    if config.context != "none":
+        columns.append("pool_mask")
+    kwargs = {"max_length": config.max_length, "stride": config.stride, "shared_dir": shared_dir,
+              "context": config.context, "context_tokens": config.context_tokens, "context_position": config.context_position}
     train = records_to_dataset(train_records, tokenizer, **kwargs).select_columns(columns)
     dev = records_to_dataset(dev_records, tokenizer, **kwargs).select_columns(columns) if dev_records else None
     return train, dev, {"train": train_files, "dev": dev_files}
@@ -257,7 +262,8 @@ def _kamerbrief_trainer():
             loss = outputs["loss"]
             if self.teacher is not None and model.training:
                 with torch.no_grad():
-                    teacher_out = self.teacher(input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"])
+                    teacher_out = self.teacher(input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"],
+                                               pool_mask=inputs.get("pool_mask"))
                 soft = distillation_loss(outputs, teacher_out, inputs["attention_mask"], self.temperature)
                 loss = (1 - self.distill_alpha) * loss + self.distill_alpha * soft
             return (loss, outputs) if return_outputs else loss
@@ -326,6 +332,9 @@ def train(config: TrainingConfig | dict, out_dir: str | Path, shared_dir=None, m
         except ValueError as err:
             raise TrainingConfigError(str(err)) from None
         teacher = load_teacher(config, tokenizer)
+    # The config of the run decides what the model reads beside a paragraph; it is saved with the model.
+    model.config.context, model.config.context_tokens = config.context, config.context_tokens
+    model.config.context_position = config.context_position
     if hp.freeze_embeddings:
         model.encoder.get_input_embeddings().weight.requires_grad_(False)
     train_set, dev_set, files = build_datasets(config, tokenizer, shared_dir)

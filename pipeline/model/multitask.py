@@ -35,7 +35,8 @@ class KamerbriefConfig(PretrainedConfig):
 
     def __init__(self, encoder: dict | None = None, tags: list[str] | None = None, paragraph_labels: list[str] | None = None,
                  stances: list[str] | None = None, entity_labels: list[str] | None = None,
-                 thresholds: dict[str, float] | None = None, classifier_dropout: float = 0.1, **kwargs):
+                 thresholds: dict[str, float] | None = None, classifier_dropout: float = 0.1, context: str = "none",
+                 context_tokens: int = 48, context_position: str = "before", **kwargs):
         super().__init__(**kwargs)
         self.encoder = encoder or {}
         self.tags = list(tags or BIO_TAGS)
@@ -45,6 +46,11 @@ class KamerbriefConfig(PretrainedConfig):
         # Decision threshold per paragraph label, tuned on dev after training (0.5 until then).
         self.thresholds = dict(thresholds or {label: 0.5 for label in self.paragraph_labels})
         self.classifier_dropout = classifier_dropout
+        # What the model reads beside each paragraph (kamerbrief.data.context); a config saved before
+        # this setting existed reads as "none", the paragraph alone.
+        self.context = context
+        self.context_tokens = context_tokens
+        self.context_position = context_position
 
     @property
     def encoder_config(self) -> PretrainedConfig:
@@ -119,11 +125,13 @@ class KamerbriefModel(PreTrainedModel):
         self.config.encoder = {**self.config.encoder, "num_hidden_layers": n}
 
     def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, labels=None, cats=None, cats_mask=None,
-                entity_mask=None, stance=None, **_):
+                entity_mask=None, stance=None, pool_mask=None, **_):
         hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
         hidden = self.dropout(hidden)
         token_logits = self.token_head(hidden)
-        mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+        # The paragraph and stance heads pool over ``pool_mask`` (the paragraph's pieces when a context is read
+        # before it), else over every attended piece.
+        mask = (attention_mask if pool_mask is None else pool_mask * attention_mask).unsqueeze(-1).to(hidden.dtype)
         pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
         paragraph_logits = self.paragraph_head(pooled)
         stance_logits = self.stance_head(pooled)
