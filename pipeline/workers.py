@@ -139,6 +139,18 @@ class _Worker:
     ready: bool = False
 
 
+def hand_out(queue: deque, workers: list) -> list[tuple]:
+    """``(worker, task)`` pairs that take tasks off ``queue``: one more task for each worker in turn, up to
+    :data:`GROUPS_AHEAD` each. Round by round, so two groups go to two workers, not both to the first (which left
+    the second idle on a short run: two workers were slower than one process)."""
+    pairs = []
+    for depth in range(1, GROUPS_AHEAD + 1):
+        for worker in workers:
+            if queue and len(worker.outstanding) + sum(w is worker for w, _ in pairs) < depth:
+                pairs.append((worker, queue.popleft()))
+    return pairs
+
+
 class WorkerPool:
     """``workers`` processes, each with ``threads`` torch threads (0: the cores divided by the workers).
     ``config`` goes to :func:`kamerbrief.pipeline.nlp.load` in every worker (``precision``, ...)."""
@@ -235,12 +247,10 @@ class WorkerPool:
                 else:
                     finished[seq] = (task, None)
                 seq += 1
-            for worker in self._workers:
-                while queue and len(worker.outstanding) < GROUPS_AHEAD:
-                    task = queue.popleft()
-                    by_id[task.id] = task
-                    worker.outstanding.append(task.id)
-                    worker.tasks.put((task.id, task.items))
+            for worker, task in hand_out(queue, self._workers):
+                by_id[task.id] = task
+                worker.outstanding.append(task.id)
+                worker.tasks.put((task.id, task.items))
             while next_seq in finished:
                 yield finished.pop(next_seq)
                 next_seq += 1

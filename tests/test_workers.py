@@ -105,3 +105,19 @@ def test_auto_precision_is_fp32_where_the_isa_is_limited_to_avx2():
     precision, info = json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
     assert precision == ("bf16" if {"avx512_bf16", "amx_bf16"} & set(info["flags"]) else "fp32")
     assert precision == ("bf16" if info["native_bf16"] else "fp32")
+
+
+def test_groups_go_to_idle_workers_first():
+    """Two groups and two idle workers: one group each (the first worker once took both and the second idled);
+    then each worker's queue fills to GROUPS_AHEAD, round by round."""
+    from collections import deque
+    from types import SimpleNamespace
+
+    from kamerbrief.pipeline.workers import GROUPS_AHEAD, hand_out
+
+    workers = [SimpleNamespace(name=0, outstanding=deque()), SimpleNamespace(name=1, outstanding=deque())]
+    assert [(w.name, t) for w, t in hand_out(deque(["a", "b"]), workers)] == [(0, "a"), (1, "b")]
+    workers[0].outstanding.append("x")   # busy with one group already
+    queue = deque("cdefg")
+    pairs = [(w.name, t) for w, t in hand_out(queue, workers)]
+    assert pairs == [(1, "c"), (0, "d"), (1, "e")] and list(queue) == ["f", "g"] and GROUPS_AHEAD == 2
