@@ -138,8 +138,9 @@ def predict_gold(nlp, records: list[dict], batch_size: int = 64, progress: bool 
     with_context = reads_context(nlp)
     stream = []
     for record in records:
-        neighbours = paragraph_neighbours((p.get("kind"), p["text"]) for p in record["paragraphs"])
-        for paragraph, context in zip(record["paragraphs"], neighbours, strict=True):
+        paragraphs = record["paragraphs"]
+        neighbours = paragraph_neighbours((p.get("kind"), p["text"]) for p in paragraphs) if with_context else [None] * len(paragraphs)
+        for paragraph, context in zip(paragraphs, neighbours, strict=True):
             doc = nlp.make_doc(paragraph["text"])
             doc._.letter_date = record.get("meta", {}).get("date")
             doc._.kind = paragraph.get("kind")

@@ -107,19 +107,25 @@ def write_jsonl(path: Path, records: list[dict]) -> Path:
     return path
 
 
+def tiny_training_config(name: str, tiny_base: Path, tmp: Path, train_records: list[dict], dev_records: list[dict],
+                         epochs: int, max_length: int = 16, **settings) -> dict:
+    """A training config for a tiny model on ``tiny_base``, its data written to ``tmp``; ``settings`` add top-level
+    keys (``context``, ...). The training settings are those the tiny runs were tuned with (not the shipped defaults)."""
+    return {"name": name, "base_model": str(tiny_base), "seed": 3, "max_length": max_length, "stride": 4, **settings,
+            "data": {"train": [str(write_jsonl(tmp / "train.jsonl", train_records))],
+                     "dev": [str(write_jsonl(tmp / "dev.jsonl", dev_records))]},
+            "training": {"learning_rate": 5e-3, "head_learning_rate": 5e-3, "freeze_embeddings": False, "warmup_ratio": 0.1,
+                         "batch_size": 4, "epochs": epochs, "torch_threads": 1, "logging_steps": 5},
+            "export": {"dtype": "float32"}}
+
+
 @pytest.fixture(scope="session")
 def tiny_pipeline(tmp_path_factory, tiny_base):
     """A kamerbrief pipeline folder trained for a few steps on the tiny records (seconds, no download)."""
     from kamerbrief.training.train import train
 
     tmp = tmp_path_factory.mktemp("tiny-pipeline")
-    config = {"name": "tiny-pipeline", "base_model": str(tiny_base), "seed": 3, "max_length": 16, "stride": 4,
-              "data": {"train": [str(write_jsonl(tmp / "train.jsonl", TINY_RECORDS * 4))],
-                       "dev": [str(write_jsonl(tmp / "dev.jsonl", TINY_RECORDS))]},
-              # The settings of the tiny runs this fixture was tuned with (not the shipped defaults).
-              "training": {"learning_rate": 5e-3, "head_learning_rate": 5e-3, "freeze_embeddings": False, "warmup_ratio": 0.1,
-                           "batch_size": 4, "epochs": 2, "torch_threads": 1, "logging_steps": 5},
-              "export": {"dtype": "float32"}}
+    config = tiny_training_config("tiny-pipeline", tiny_base, tmp, TINY_RECORDS * 4, TINY_RECORDS, epochs=2)
     out = tmp / "model"
     train(config, out, progress=False)
     return out

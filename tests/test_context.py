@@ -4,7 +4,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import TINY_RECORDS, write_jsonl
+from conftest import TINY_RECORDS, tiny_training_config
 
 HEADING = {"text": "Reactie op de aanbeveling van de Nationaal Rapporteur", "kind": "heading", "labels": [], "entities": []}
 
@@ -22,13 +22,8 @@ def context_model(tmp_path_factory, tiny_base):
 
     tmp = tmp_path_factory.mktemp("context")
     records = [*TINY_RECORDS, _letter_with_headings()]
-    config = {"name": "tiny-context", "base_model": str(tiny_base), "seed": 3, "max_length": 32, "stride": 4,
-              "context": "heading+previous", "context_tokens": 8,
-              "data": {"train": [str(write_jsonl(tmp / "train.jsonl", records * 2))],
-                       "dev": [str(write_jsonl(tmp / "dev.jsonl", records))]},
-              "training": {"learning_rate": 5e-3, "head_learning_rate": 5e-3, "freeze_embeddings": False, "warmup_ratio": 0.1,
-                           "batch_size": 4, "epochs": 1, "torch_threads": 1, "logging_steps": 5},
-              "export": {"dtype": "float32"}}
+    config = tiny_training_config("tiny-context", tiny_base, tmp, records * 2, records, epochs=1, max_length=32,
+                                  context="heading+previous", context_tokens=8)
     out = tmp / "model"
     train(config, out, progress=False)
     return out
