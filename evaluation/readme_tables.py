@@ -124,18 +124,23 @@ def render_status(reports: Path) -> str:
 
 
 def render_commitments(reports: Path) -> str:
-    """The commitment scores of the team-written part of the v1 test report."""
-    name = f"{MODEL}-test.json"
-    c = _part(_read(reports, name), "team-written", reports / name).get("commitments")
-    if not c:
-        raise ReadmeTablesError("the report has no commitment scores (rerun `make evaluate`)", reports / name)
-    d, actor, due = c["detection"], c["actor"], c["due"]
-    row = (f"test, team part (`{REPORTS}/{name}`)", str(c["gold"]), str(c["predicted"]),
-           f"{number(d['p'])} / {number(d['r'])} / **{number(d['f'])}** {interval(d.get('f_ci95'))}",
-           f"**{with_interval(actor)}** ({actor['correct']} of {actor['matched']})",
-           f"**{with_interval(due)}** ({due['correct']} of {due['total']})")
+    """The commitment scores of the team-written part of the v1 test report, then of the held-out writers' letters
+    (``-test-writer``, letters by other hands)."""
+    rows = []
+    for name, label, required in ((f"{MODEL}-test.json", "test, team part", True),
+                                  (f"{MODEL}-test-writer.json", "test-writer (other writers)", False)):
+        c = _part(_read(reports, name), "team-written", reports / name).get("commitments")
+        if not c:
+            if required:
+                raise ReadmeTablesError("the report has no commitment scores (rerun `make evaluate`)", reports / name)
+            continue
+        d, actor, due = c["detection"], c["actor"], c["due"]
+        rows.append((f"{label} (`{REPORTS}/{name}`)", str(c["gold"]), str(c["predicted"]),
+                     f"{number(d['p'])} / {number(d['r'])} / **{number(d['f'])}** {interval(d.get('f_ci95'))}",
+                     f"**{with_interval(actor)}** ({actor['correct']} of {actor['matched']})",
+                     f"**{with_interval(due)}** ({due['correct']} of {due['total']})"))
     return "\n".join(markdown_lines(("split", "gold", "predicted", "detection P / R / F1 [95% CI of F1]",
-                                     "actor accuracy", "due-period accuracy (gold with a due period)"), [row]))
+                                     "actor accuracy", "due-period accuracy (gold with a due period)"), rows))
 
 
 def _pipeline_key(label: str) -> tuple[str, str, str]:

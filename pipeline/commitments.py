@@ -12,10 +12,13 @@ Dutch actor words, each paragraph read once (:class:`ParagraphIndex`). The rules
    as an action (or deadline) is a commitment when it promises something in its main clause (future,
    intention, informing the Kamer, a present-tense measure, a request to a named party) and is not a past
    measure, a finding, a position, a question, a recommendation, standing practice, an obligation on others,
-   a vague intention or the letter's own act (findings and the like count only outside subordinate clauses).
+   a vague intention or the letter's own act (findings and the like count only outside subordinate clauses). A
+   paragraph the model labels `recommendation` but neither `action` nor `adoption` asks and promises nothing.
 2. A unit without an actor of its own that only says when the deliverable of the commitment before it is
    ready, starts, appears or goes into consultation, or what its target is ("het streven is ..."), joins that
-   commitment, and so does the signer expecting or receiving it ("het eerste verslag ontvang ik eind 2025");
+   commitment, and so do the signer expecting or receiving it ("het eerste verslag ontvang ik eind 2025"), the party
+   asked delivering it with a date ("Het Zorginstituut brengt zijn advies uit in ...", "De inspecties rapporteren
+   hierover in ...") and the first of the reports it promises ("De eerstvolgende rapportage ontvangt u voor ...");
    informing the Kamer in the main clause is a commitment of its own.
 3. Actor: the agent after "door" (not in a relative clause); the party asked or ordered to act ("Ik vraag
    het RIVM ..."); else the first actor candidate not governed by a preposition (an ORG or PER entity, a
@@ -26,7 +29,8 @@ Dutch actor words, each paragraph read once (:class:`ParagraphIndex`). The rules
    :func:`kamerbrief.pipeline.time_expressions.due_period` (the same rule as a deadline paragraph's): the DATE
    with the latest due end among those that are not a start ("vanaf", "met ingang van", "na", "na het
    advies, dat in mei wordt verwacht") or past, DATEs after "van" or in a relative clause only where no
-   other is left; "bij de begroting voor 2026" falls due on Prinsjesdag 2025.
+   other is left, and so do DATEs in a purpose clause (", zodat ..."); a year after "over" ("het jaarverslag over
+   2025") is what a report covers and never a due; "bij de begroting voor 2026" falls due on Prinsjesdag 2025.
 
 ``doc._.commitments`` is a list of plain dicts with character offsets into ``doc.text`` (so DocBins
 serialise): ``start``, ``end``, ``actor`` (``{"text", "start", "end"}`` or ``{"signer": True, "word":
@@ -46,7 +50,7 @@ from kamerbrief.pipeline import extensions  # noqa: F401
 from kamerbrief.pipeline.time_expressions import as_date, due_period, prinsjesdag
 
 SKIPPED_KINDS = {"heading", "footnote", "signature", "addressee", "date_line", "salutation"}
-ABBREVIATION = re.compile(r"(?:\b[A-Z]|\b(?:dr|prof|mr|drs|ir|ing|nr|nrs|art|jl|blz|ca|bijv|resp|o\.a|e\.a|m\.b\.t|i\.p\.v))\.$",
+ABBREVIATION = re.compile(r"(?:(?<!['’])\b(?-i:[A-Z])|\b(?:dr|prof|mr|drs|ir|ing|nr|nrs|art|jl|blz|ca|bijv|resp|o\.a|e\.a|m\.b\.t|i\.p\.v))\.$",
                           re.IGNORECASE)
 UNIT_BREAK = re.compile(r"(?P<sentence>(?<=[.!?])[\"'”’)]*\s+(?=[A-Z\"„‘'(]))|(?<=;)\s+|\s+(?=en (?:zal|zullen)\b)|(?<=,)\s+(?=en\s)")
 VERB_BEFORE_SUBJECT = re.compile(r"^(?:en|zal|kan|moet|wil|is|\w+(?:en|t|d))$", re.IGNORECASE)
@@ -66,7 +70,7 @@ RECIPIENTS = re.compile(r"^(?:(?:Tweede |Eerste )?Kamer|Voorzitter van de|Staten
 ACTOR_WORDS = ["gemeenten", "provincies", "waterschappen", "veiligheidsregio's", "netbeheerders", "zorgkantoren",
                "zorgverzekeraars", "zorgaanbieders", "werkgevers", "scholen", "schoolbesturen", "inrichtingen",
                "inspectie", "politie", "partijen", "fondsbeheerders", "ambassades", "sociale partners", "toezichthouders",
-               "uitvoeringsorganisaties", "ministeries", "corporaties", "woningcorporaties"]
+               "uitvoeringsorganisaties", "ministerie", "ministeries", "corporaties", "woningcorporaties"]
 
 # -- what a unit says -------------------------------------------------------------------------------
 def at_word_starts(pattern: str) -> re.Pattern:
@@ -79,9 +83,9 @@ FIRST_PERSON = re.compile(r"ik|wij|we", re.IGNORECASE)
 PASSIVE = re.compile(r"\b(?:wordt|worden|krijgt|krijgen)\b", re.IGNORECASE)
 PROMISE = at_word_starts(
     r"\b(?:zal|zullen|ga|gaat|gaan|wil|willen|voornemens|streef|streeft|streven|verwacht|verwachten|"
-    r"informeer|informeert|informeren|rapporteer|rapporteert|rapporteren|meld|stuur|zend|ontvangt u|ontvangt uw kamer|"
+    r"informeer|informeert|informeren|rapporteer|rapporteert|rapporteren|(?<!het )(?<!dit )(?<!een )bericht|berichten|meld|stuur|zend|ontvangt u|ontvangt uw kamer|"
     r"ontvangt de kamer|uw kamer ontvangt|leg .{0,80}voor|zeg .{0,40}toe|"
-    r"(?<!de )(?<!een )(?:vraag|verzoek)(?! naar)|vragen|laat(?![^.;]{0,40}?\bzien\b)|heb .{0,60}(?:gevraagd|verzocht|opgedragen)|"
+    r"(?<!de )(?<!een )(?<!op )(?:vraag|verzoek)(?! naar)(?!\s+\d)|(?<!voor )vragen(?! over)|laat(?![^.;]{0,40}?\bzien\b)|heb .{0,60}(?:gevraagd|verzocht|opgedragen)|"
     r"hebben .{0,60}(?:gevraagd|verzocht)|"
     r"wordt momenteel|worden momenteel|werk .{0,40}aan|werken .{0,40}aan|werk .{0,80}uit|start|starten|"
     r"komt er|er komt)\b")
@@ -93,14 +97,26 @@ NOT_A_PROMISE = at_word_starts(
     r"hieronder|blijf|blijft|blijven|zet(?:ten)? .{0,60}voort|geef .{0,20}uitvoering aan|geef .{0,40}invulling aan|"
     r"sta .{0,20}open|ben .{0,20}bereid|in lijn met|wijk\w* .{0,40}\baf\b|regelt dat|treedt .{0,60}in werking|"
     r"treden .{0,60}in werking|dienen .{0,80}\bte\b|(?:motie|verzoek)\w* (?:uit|uitvoeren)\b|afgesproken|aangekondigd|"
-    r"hecht|hechten|erkentelijk|dankbaar|waardeer|waarderen)\b"
+    r"hecht|hechten|erkentelijk|dankbaar|waardeer|waarderen|voortgezet|vooropstellen|opmerken|sympathie|wees|wezen|"
+    r"ontraden|ontraad|tegemoet|geen reden|te ver)\b"
+    r"|\b(?:wijs|wijst|wijzen)\b(?:\s+\S+){0,3}?\s+erop\b"
+    # remarks and judgements: "Ik merk daarbij op dat ...", "In sommige regio's gaat het om ...", "... ligt niet voor de
+    # hand", "... is naar mijn mening te lang", "Het is aan de colleges om ..."
+    r"|\b(?:merk|merken)\b[^.;]{0,40}\bop\b|\b(?:gaat|gaan)\s+het\b[^.;]{0,60}\bom\b|\bligt\b[^.;]{0,80}\bvoor de hand\b"
+    r"|\bnaar (?:mijn|ons) (?:mening|oordeel)\b|^het is\b[^.;]{0,30}\baan (?:de|het)\b"
+    # rejecting: "Een bilaterale missie wijzen wij af"; executing a motion is a position: "Aan deze motie wordt
+    # uitvoering gegeven"; what a motion asks: "In de motie ... wordt de regering verzocht ..."; asking the addressee of a
+    # circulaire: "Ik verzoek u mij ... te laten weten"
+    r"|\b(?:wijs|wijst|wijzen)\b(?:\s+\S+){0,6}?\s+af\b|\buitvoering (?:wordt )?gegeven\b(?!\s*(?:doordat|door|via|met)\b)"
+    r"|\bwordt\b[^.;]{0,60}\buitvoering gegeven\b(?!\s*(?:doordat|door|via|met)\b)"
+    r"|\bmotie\b[^.;]{0,160}\bverzocht\b|\b(?:verzoek|vraag)\s+(?:ik\s+)?u\b"
     r"|(?<!een )\b(?:deel|deelt|delen)\s+(?:ik|wij|we|het kabinet|de|het)\b"
     # judgements: "... vinden wij niet uitvoerbaar", "Het kabinet vindt ...", "... past niet binnen de regels"
     r"|\b(?:vind(?:t|en)? (?:ik|wij|we|het kabinet)|(?:ik|wij|we|het kabinet) vind(?:t|en)?)\b"
     r"|\bpast\b(?:\s+\S+){0,2}?\s+niet\s+(?:binnen|in|bij)\b"
     # support for what others propose: "Het kabinet steunt het voorstel"
     r"|\bsteun(?:t|en)?\b(?:\s+\S+){0,3}?\s+(?:het|de|dit|deze)\s+(?:voorstel|motie|aanbeveling|advies|strekking|"
-    r"initiatief|oproep|conclusie)"
+    r"initiatief|oproep|conclusie|verzoek)"
     # vague intentions: "Daar zal het kabinet zich op richten", "Ik houd uw Kamer op de hoogte"
     r"|\bzich\b[^.;]{0,60}?\b(?:op richten|richten op|inzetten)\b|\b(?:richt|richten)\s+(?:\S+\s+){0,3}?zich\b"
     r"|\b(?:houd|houdt|houden)\b[^.;]{0,60}?\bop de hoogte\b|\bop de hoogte (?:houden|blijven)\b"
@@ -110,7 +126,7 @@ NOT_A_PROMISE = at_word_starts(
     r"|\b(?:ga|gaan)\b[^.;]{0,60}?\bin op\b|\bga(?:a)?t over\b(?!\s+(?:tot|op)\b)|\bgaan over\b(?!\s+(?:tot|op)\b)"
     # leaving a matter to someone: "Het verzoek ... laat het kabinet aan uw Kamer."
     r"|\blaat\b[^,.;]{0,60}\baan (?:uw|de) kamer(?:\s+over)?\s*(?:[,.;]|$)"
-    r"|\b(?:neem|neemt|nemen)\b.{0,80}\bover(?=\s*(?:[.,;:]|$|en\b|maar\b))")
+    r"|\b(?:neem|neemt|nemen)\b.{0,80}\bover(?=\s*(?:[.,;:]|$|en\b|maar\b|voor zover\b|met de kanttekening\b))")
 # A perfect or past passive: the participle with "ge-", also after a separable particle ("opgezet", "ingesteld"),
 # with an unstressed prefix instead ("bezocht", "verbeterd", "ontwikkeld"), or a finding ("heeft laten zien").
 # Statements in the present tense: a measure only where they promise it. Standing practice and the law as it is,
@@ -120,7 +136,8 @@ STATEMENT = at_word_starts(
     r"\b(?:houdt|houden) toezicht\b|\bop grond van\b|\beens in de \w+ (?:jaar|maanden|weken)\b|\b(?:handhaaf|handhaaft)\b"
     r"|\b(?:blijkt|blijken|bleek|ziet|betekent|betekenen|erken|erkent|erkennen|begrijp|begrijpt|begrijpen|verwijs|verwijzen|moet|"
     r"moeten)\b"
-    r"|\b(?:ben|zijn|is)\s+het\b[^.;]{0,60}\beens\b|\b(?:laat|laten)\b[^.;]{0,40}?\bzien\b")
+    r"|\b(?:ben|zijn|is)\s+het\b[^.;]{0,60}\beens\b|\b(?:laat|laten)\b[^.;]{0,40}?\bzien\b"
+    r"|\bgeldt\b|\b(?:is|zijn)\b[^.;]{0,30}\bbetrokken\b|\b(?:nu )?al\b")
 PAST = re.compile(r"\b(?:heeft|hebben|heb|is|zijn|was|waren|werd|werden)\b(?:\s+\S+){0,20}?\s+"
                   r"(?:(?:op|uit|aan|in|af|toe|voor|na|mee|over|om|bij|vast|terug|samen)?ge(?!reed\b)\w+(?:d|t|en)"
                   r"|(?:be|ver|ont|her)\w+[dt]|laten (?:zien|blijken))\b", re.IGNORECASE)
@@ -137,16 +154,17 @@ REQUEST = re.compile(r"\b(?:(?<!de )(?<!een )(?:vraag|verzoek)(?! naar)|vragen|l
 MILESTONE = at_word_starts(
     r"\b(?:gereed|klaar|beschikbaar|afgerond|operationeel|verschijnt|verschijnen|gepubliceerd|opengesteld|"
     r"\w*consultatie|ingediend|van kracht|in gebruik|te raadplegen|getest|getekend|ondertekend|gesloten|vastgesteld|"
-    r"volgt|inzetbaar|bemand)\b"
+    r"volgt|inzetbaar|bemand)\b|\b(?:wordt|worden)\b[^.;]{0,60}\bverwacht\b"
     r"|^(?:de|het|dit|deze|die)\s[^,;]{0,60}?\b(?:start|starten|begint|beginnen)\b")
 # The target set for the deliverable: impersonal, whoever else it names ("het streven is alle gemeenten ...").
 TARGET = re.compile(r"^(?:het|ons|mijn) (?:streven|doel) is\b", re.IGNORECASE)
 STRONG_PROMISE = re.compile(r"\b(?:zal|zullen|ga|gaat|gaan)\b", re.IGNORECASE)
-INFORMING = re.compile(r"\b(?:informeer|informeren|stuur|sturen|zend|zenden|toezenden|rapporteer|ontvangt)\b", re.IGNORECASE)
+INFORMING = re.compile(r"\b(?:informeer|informeren|stuur|sturen|zend|zenden|toezenden|rapporteer|ontvangt|bericht|berichten|"
+                       r"te delen)\b", re.IGNORECASE)
 # Informing the Kamer is a commitment of its own (ANNOTATION.md), not a milestone of the one before it.
 INFORMS_KAMER = re.compile(
     r"\b(?:(?:aan|naar) (?:uw|de) kamer\b.{0,40}\b(?:ge|toege)(?:zonden|stuurd)|(?:zend|stuur|informeer)\w*\b.{0,40}\b(?:uw|de) kamer|"
-    r"(?:uw|de) kamer\b.{0,60}\bontvangt|ontvangt (?:uw|de) kamer)\b", re.IGNORECASE)
+    r"(?:uw|de) kamer\b.{0,60}\bontvangt|ontvangt (?:uw|de) kamer|(?:uw|de) kamer te delen)\b", re.IGNORECASE)
 # A relative clause ("..., die uw Kamer in mei ontvangt, ...") qualifies a noun; what the sentence says is outside it.
 RELATIVE_CLAUSE = re.compile(r",\s*(?:die|dat|waar\w*)\b[^,;]*(?:,|$)", re.IGNORECASE)
 # "met de provincies, de gemeenten, en de waterschappen": a short item before ", en" makes it a list.
@@ -154,15 +172,24 @@ LIST_BEFORE = re.compile(r",\s*(?:\S+\s+){0,2}\S+,$")
 # "..., dat door X wordt beheerd, en met ...": the comma closes a relative clause; "en" goes on with the sentence.
 CLOSES_RELATIVE_CLAUSE = re.compile(r",\s*(?:die|dat|waar\w*)\b[^,;]*,$", re.IGNORECASE)
 # The signer expects or receives the deliverable: a milestone of the commitment before it.
-OWN_MILESTONE = re.compile(r"^(?:\S+\s+){0,4}?(?:(?:ik|wij|we) (?:verwacht|ontvang)\w*|(?:verwacht|ontvang)\w* (?:ik|wij|we))\b",
+OWN_MILESTONE = re.compile(r"^(?:\S+\s+){0,7}?(?:(?:ik|wij|we) (?:verwacht|ontvang)\w*|(?:verwacht|ontvang)\w* (?:ik|wij|we))\b",
                            re.IGNORECASE)
+# What the commitment before it asked for: "De inspecties rapporteren hierover ...".
+REFERS_BACK = re.compile(r"\b(?:hierover|daarover|hiervan|daarvan)\b", re.IGNORECASE)
+# The first of the reports the commitment before it promises.
+FIRST_REPORT = re.compile(r"^(?:de|het)\s+(?:eerste|eerstvolgende|volgende)\b", re.IGNORECASE)
 # The subject only receives or undergoes something: the actor is whoever gives it (the signer, unless named).
 PATIENT_VERBS = re.compile(r"^(?:\([^)]*\)\s*)?(?:wordt|worden|krijgt|krijgen)\b(?!\s+opdracht)", re.IGNORECASE)
+# "de door de Raad gesignaleerde punten": "door" names the agent of an adjective, not of the clause.
+ATTRIBUTIVE_PARTICIPLE = re.compile(r"^(?:ge|be|ver|ont|her)\w+[dt]e$")
 START_SIGNAL = re.compile(r"\b(?:vanaf|met ingang van|per|sinds|na)\s*$", re.IGNORECASE)
 # "na het advies van de SER, dat voor de zomer wordt verwacht": the DATE dates the event the commitment waits for.
 AFTER_EVENT = re.compile(r"\b(?:na|vanaf|sinds)\b[^,;.]{0,80},\s*(?:die|dat|waar\w*)\b[^,;.]*$", re.IGNORECASE)
 # "de verkiezingen van 2017": a DATE that dates something else; used only where no other DATE is left.
 MODIFIER = re.compile(r"\bvan\s*$", re.IGNORECASE)
+# "het jaarverslag over 2013": a year after "over" is what a report covers, never when it falls due.
+CONTENT_YEAR = re.compile(r"\bover\s*$", re.IGNORECASE)
+PURPOSE_CLAUSE = re.compile(r",\s*zodat\b[^;]*", re.IGNORECASE)
 BUDGET_FOR = re.compile(r"\bbegroting(?:\s+van\s+\S+(?:\s+\S+){0,3})?\s+voor\s*$", re.IGNORECASE)
 
 
@@ -236,7 +263,8 @@ class CommitmentFinder:
         if not action_paragraph or any(not self.in_clause(text, m.start()) for m in STATEMENT.finditer(text)):
             return False
         # Present-tense measures in an action paragraph: by the signer, by a named party, or passive.
-        return "start" in actor or bool(actor.get("word")) or bool(PASSIVE.search(text)) or (list_item and has_future_date)
+        passive = any(not self.in_clause(text, m.start()) for m in PASSIVE.finditer(text))  # not "waarbinnen ... wordt beslist"
+        return "start" in actor or bool(actor.get("word")) or passive or (list_item and has_future_date)
 
     @staticmethod
     def continues(text: str, explicit: bool, dated: bool) -> bool:
@@ -317,15 +345,25 @@ class CommitmentFinder:
         # The agent of a relative clause ("..., dat door het Zorginstituut is opgesteld, ...") acts in that clause only.
         relative = [m.span() for m in RELATIVE_CLAUSE.finditer(paragraph.text, span.start_char, span.end_char)]
         agents = [c for k, c in enumerate(candidates) if not c[3] and governed[k] == "door"
-                  and not any(s <= paragraph.idx[c[0]] < e for s, e in relative)]
+                  and not any(s <= paragraph.idx[c[0]] < e for s, e in relative)
+                  and not (c[1] < len(lowers) and ATTRIBUTIVE_PARTICIPLE.match(lowers[c[1]]))]
         if agents:
             return as_actor(agents[0])
         free = [c for k, c in enumerate(candidates) if governed[k] is None]
+        # A party named in a subordinate clause ("... aangegeven hoe gemeenten ...", "een coördinator die de inrichtingen
+        # ondersteunt") is not the unit's subject.
+        unit_text = paragraph.text[span.start_char:span.end_char]
+        free = [c for c in free if c[3] or not CommitmentFinder.in_clause(unit_text, paragraph.idx[c[0]] - span.start_char)]
         for request in REQUEST.finditer(paragraph.text[span.start_char:span.end_char]):
             at = doc.char_span(span.start_char + request.start(), span.start_char + request.end(), alignment_mode="expand")
             asked = [c for c in free if not c[3] and (abs(c[0] - at.end) <= 4 or abs(at.start - c[1]) <= 4)]
+            # asked by the signer ("Ik heb Vilans gevraagd"), or by the party named first: the one asked is the one
+            # next to the request ("De Minister van BZK zal de Veiligheidsregio Utrecht vragen ...")
             if asked and any(c[3] for c in free):
                 return as_actor(asked[0])
+            nearest = min(asked, key=lambda c: min(abs(c[0] - at.end), abs(at.start - c[1])), default=None)
+            if nearest is not None and nearest is not free[0]:
+                return as_actor(nearest)
         if free and not free[0][3] and PATIENT_VERBS.match(
                 paragraph.text[paragraph.idx[free[0][1] - 1] + len(texts[free[0][1] - 1]):span.end_char].lstrip()):
             return {"signer": True, "word": ""}
@@ -369,7 +407,11 @@ class CommitmentFinder:
         best: tuple[Span | None, tuple[str, str] | None] = (None, None)
         # A DATE after "van" ("het akkoord van mei") or in a relative clause ("het onderzoek, dat eind 2025 wordt
         # afgerond,") dates something else; it bounds the commitment only where no other DATE does.
-        relative = [m.span() for m in RELATIVE_CLAUSE.finditer(text)]
+        dates = [d for d in dates if not (CONTENT_YEAR.search(text, max(0, d.start_char - 10), d.start_char)
+                                          and re.fullmatch(r"\d{4}", d.text.strip()))]
+        # A DATE in a purpose clause ("..., zodat het besluit per 1 juli in werking kan treden") is what the commitment
+        # serves, like one in a relative clause.
+        relative = [m.span() for m in RELATIVE_CLAUSE.finditer(text)] + [m.span() for m in PURPOSE_CLAUSE.finditer(text)]
         plain = [d for d in dates if not MODIFIER.search(text[max(0, d.start_char - 10):d.start_char])
                  and not any(s < d.start_char < e for s, e in relative)]
         for span in plain or dates:
@@ -403,6 +445,9 @@ class CommitmentFinder:
         action_paragraph = "action" in labels or doc.cats.get("action", 0.0) >= self.min_action_score
         # A position paragraph ("neemt niet over. Wel zal ik ...") counts only its explicit promises.
         position_only = not (action_paragraph or "deadline" in labels)
+        # A recommendation that nobody answers in the paragraph ("laat binnen een jaar onderzoeken ...") asks, it promises nothing.
+        if "recommendation" in labels and not labels & {"action", "adoption"}:
+            return []
         if position_only and "adoption" not in labels:
             return []
         letter_date = doc._.letter_date
@@ -432,7 +477,15 @@ class CommitmentFinder:
             if ELIDED_SUBJECT.match(text) and not named and previous_actor is not None:
                 actor = previous_actor
             previous_actor = actor
-            if previous_was_commitment and found and self.continues(text, explicit, bool(dates)) and not NOT_A_PROMISE.search(text):
+            previous = paragraph.text[found[-1]["start"]:found[-1]["end"]] if found else ""
+            # "Over de voortgang informeren wij u jaarlijks. De eerstvolgende rapportage ontvangt u voor het zomerreces."
+            first_report = bool(dates) and FIRST_REPORT.match(text) is not None and INFORMING.search(previous) is not None
+            # "Ik heb het Zorginstituut gevraagd ... Het Zorginstituut brengt zijn advies uit in het eerste kwartaal van 2017."
+            # and "De inspecties rapporteren hierover in het voorjaar van 2017.": when the party asked delivers.
+            delivers = bool(dates) and found and not INFORMING.search(text) and (
+                (named and same_party(actor, found[-1]["actor"])) or (not explicit and REFERS_BACK.search(text) is not None))
+            if previous_was_commitment and found and (self.continues(text, explicit, bool(dates)) or first_report or delivers) \
+                    and not NOT_A_PROMISE.search(text):
                 found[-1]["end"] = end
                 found[-1]["_dates"] += dates
                 continue
@@ -472,6 +525,14 @@ def misread_organisation(paragraph: ParagraphIndex, ent: Span) -> bool:
     if following[:1] and following[0] in ("gevraagd", "verzocht", "opgedragen"):
         return True
     return following[:1] in ([","], ["en"]) and any(e.start == ent.end + 1 and e.label_ == "ORG" for e in paragraph.ents)
+
+
+def same_party(one: dict, other: dict) -> bool:
+    """Whether two named actors are the same party written two ways ("Zorginstituut Nederland", "het Zorginstituut")."""
+    if "text" not in one or "text" not in other or one.get("signer") or other.get("signer"):
+        return False
+    first, second = one["text"].lower().split()[:1], other["text"].lower().split()[:1]
+    return bool(first and second) and len(first[0]) >= 3 and first[0][:5] == second[0][:5]
 
 
 def same_actor(one: dict, other: dict) -> bool:
