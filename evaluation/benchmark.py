@@ -18,6 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from kamerbrief.pipeline.nlp import DEFAULT_BATCH_SIZE
+
 
 def sample_letters(corpus: str | Path, max_words: int) -> list:
     """Letters from a corpus (files, dirs or JSONL), in order, until ``max_words`` words."""
@@ -118,7 +120,7 @@ def default_corpus() -> Path:
     return shared / "corpora" / "circulaires.jsonl.gz"
 
 
-def run_benchmark(corpus, models=(None,), max_words: int = 20000, runs: int = 3, batch_size: int = 64, threads: int = 0,
+def run_benchmark(corpus, models=(None,), max_words: int = 20000, runs: int = 3, batch_size: int = DEFAULT_BATCH_SIZE, threads: int = 0,
                   precisions: tuple[str, ...] = ("auto",), compare_bert_base: bool = True, workers: tuple[int, ...] = (1,),
                   progress: bool = False) -> dict:
     """Time each model (None: the default) at each precision and each number of worker processes, then the

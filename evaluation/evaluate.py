@@ -13,6 +13,7 @@ from pathlib import Path
 
 from kamerbrief.errors import InvalidGoldError, KamerbriefError
 from kamerbrief.evaluation.metrics import ScoredParagraph, evaluate_items, source_kind
+from kamerbrief.pipeline.nlp import DEFAULT_BATCH_SIZE
 
 
 def check_gold(paths, shared_dir=None) -> tuple[list[dict], list, int]:
@@ -105,7 +106,7 @@ def scored_paragraph(record: dict, paragraph: dict, doc) -> ScoredParagraph:
         pred_commitments=predicted_commitments(record, doc), **_source_fields(record))
 
 
-def load_pipeline(spec: str | None, precision: str = "auto", batch_size: int = 64, rules: bool = True):
+def load_pipeline(spec: str | None, precision: str = "auto", batch_size: int = DEFAULT_BATCH_SIZE, rules: bool = True):
     """The pipeline to evaluate: the model ``spec`` names, at the precision its suffix gives (``MODEL@int8``, as
     ``--compare M --compare M@int8`` takes it) or else ``precision``; without the REF/DATE rule component when
     ``rules`` is false (to measure what it adds)."""
@@ -128,7 +129,7 @@ def model_fields(nlp) -> dict:
             "precision": tagger.precision_used, "precision_setting": tagger.precision}
 
 
-def predict_gold(nlp, records: list[dict], batch_size: int = 64, progress: bool = True) -> tuple[list[ScoredParagraph], list]:
+def predict_gold(nlp, records: list[dict], batch_size: int = DEFAULT_BATCH_SIZE, progress: bool = True) -> tuple[list[ScoredParagraph], list]:
     """Run the pipeline over every gold paragraph; returns the scored items and the Docs."""
     from tqdm import tqdm
 
@@ -172,7 +173,7 @@ def normaliser_on_gold_spans(records: list[dict]) -> dict:
     return {"correct": correct, "total": total, "accuracy": correct / total if total else None}
 
 
-def evaluate(nlp, records: list[dict], n_bootstrap: int = 1000, seed: int = 0, batch_size: int = 64, progress: bool = True) -> tuple[dict, list, list]:
+def evaluate(nlp, records: list[dict], n_bootstrap: int = 1000, seed: int = 0, batch_size: int = DEFAULT_BATCH_SIZE, progress: bool = True) -> tuple[dict, list, list]:
     """The full report for one pipeline on gold records, plus the scored items and Docs (for the
     error browser and comparisons)."""
     items, docs = predict_gold(nlp, records, batch_size, progress)
@@ -189,7 +190,7 @@ def _with_normaliser(report: dict, records: list[dict]) -> dict:
     return report
 
 
-def compare(nlp_a, nlp_b, records: list[dict], n_bootstrap: int = 1000, seed: int = 0, batch_size: int = 64, progress: bool = True) -> dict:
+def compare(nlp_a, nlp_b, records: list[dict], n_bootstrap: int = 1000, seed: int = 0, batch_size: int = DEFAULT_BATCH_SIZE, progress: bool = True) -> dict:
     """Both pipelines on the same gold paragraphs; per metric the paired-bootstrap difference (B - A),
     overall and per source kind (``by_source``)."""
     from kamerbrief.evaluation.metrics import compare_items
@@ -239,7 +240,7 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
 
 
 def evaluate_from_raw(nlp, records: list[dict], shared_dir=None, n_bootstrap: int = 1000, seed: int = 0,
-                      batch_size: int = 64, progress: bool = True) -> dict:
+                      batch_size: int = DEFAULT_BATCH_SIZE, progress: bool = True) -> dict:
     """Raw mode for standoff gold (whose paragraphs point into the original documents): read each
     document with the reader, annotate it, align to gold and score."""
     from tqdm import tqdm

@@ -17,6 +17,7 @@ import json
 from pathlib import Path
 
 from kamerbrief.errors import KamerbriefError
+from kamerbrief.pipeline.nlp import DEFAULT_BATCH_SIZE
 
 #: The candidate policies, as ``kamerbrief_rules`` settings (``policy`` per label; see pipeline/rules.py).
 CANDIDATES: dict[str, dict] = {
@@ -36,7 +37,7 @@ CANDIDATES: dict[str, dict] = {
 }
 
 
-def model_predictions(nlp, records: list[dict], batch_size: int = 64) -> list[dict]:
+def model_predictions(nlp, records: list[dict], batch_size: int = DEFAULT_BATCH_SIZE) -> list[dict]:
     """Per gold paragraph (in record order): the model's entities (character spans), labels, cats, stance."""
     texts = [p["text"] for r in records for p in r["paragraphs"]]
     out = []

@@ -10,6 +10,7 @@ from typer.core import TyperCommand
 
 from kamerbrief.errors import KamerbriefError
 from kamerbrief.paths import DEFAULT_TRAINING_CONFIG
+from kamerbrief.pipeline.nlp import DEFAULT_BATCH_SIZE
 from kamerbrief.pipeline.reader import FORMATS
 
 app = typer.Typer(help="kamerbrief: read, annotate, train and evaluate on Dutch government letters.", no_args_is_help=True, add_completion=False)
@@ -257,7 +258,7 @@ def annotate(
     fmt: list[str] = typer.Option(["jsonl"], "--format", help="Output formats: jsonl (always), parquet, docbin. Repeat to add more."),
     html: bool | None = typer.Option(None, "--html/--no-html", help="Write a displaCy HTML report per letter (default: on for up to 50 letters)."),
     resume: bool = typer.Option(False, help="Go on with a run in the same output folder: letters already done are skipped, failed ones are retried, whatever a kill left half-written is rolled back."),
-    batch_size: int = typer.Option(64, help="Paragraphs per model batch."),
+    batch_size: int = typer.Option(DEFAULT_BATCH_SIZE, help="Paragraphs per model batch."),
     group_size: int = typer.Option(16, min=1, help="Letters per output group: a group's outputs are committed together, so a kill loses at most the group in flight."),
     workers: int = typer.Option(1, min=1, help="Worker processes on this machine, each with its own model and torch threads; this process writes the outputs (same files, same resume)."),
     backend: str = typer.Option("local", help="local (this machine: one process, or --workers) or ray (a Ray cluster: pip install 'kamerbrief[ray]')."),
@@ -316,7 +317,7 @@ def register(
     as_of: str | None = typer.Option(None, "--as-of", help="The date the status is computed on, YYYY-MM-DD (default: today)."),
     model: str | None = typer.Option(None, help="Pipeline for letters that are not annotated yet (default: the default model)."),
     resume: bool = typer.Option(False, help="Go on with the annotation of an earlier run in the same output folder."),
-    batch_size: int = typer.Option(64, help="Paragraphs per model batch."),
+    batch_size: int = typer.Option(DEFAULT_BATCH_SIZE, help="Paragraphs per model batch."),
     max_mb: float = typer.Option(50.0, "--max-mb", help="Refuse letter files larger than this many megabytes."),
 ) -> None:
     """Build the register of commitments across letters: who promised what, by when, in answer to which
@@ -366,7 +367,7 @@ def evaluate(
     no_rules: bool = typer.Option(False, "--no-rules", help="Leave out the REF/DATE rule component (to measure what it adds)."),
     n_bootstrap: int = typer.Option(1000, help="Bootstrap resamples (by letter)."),
     seed: int = typer.Option(0, help="Bootstrap seed."),
-    batch_size: int = typer.Option(64, help="Paragraphs per model batch."),
+    batch_size: int = typer.Option(DEFAULT_BATCH_SIZE, help="Paragraphs per model batch."),
     precision: str = typer.Option("auto", envvar="KAMERBRIEF_PRECISION", help="auto (bf16 where the CPU has native bf16, else fp32; the report records which), fp32, bf16 or int8. With --compare, a model may name its own: --compare M --compare M@bf16 measures what bf16 costs."),
     shared: Path | None = typer.Option(None, help="The shared/ folder that standoff records point into."),
     skip_invalid: bool = typer.Option(False, "--skip-invalid", help="Leave out gold records that `data validate` rejects (counted in the report) instead of stopping."),
@@ -442,7 +443,7 @@ def benchmark(
     model: list[str] = typer.Option([], help="Pipeline or trained model folder, or a name under models/ (repeat to time several side by side; default model if omitted)."),
     max_words: int = typer.Option(20000, help="Take letters from the start of the corpus until this many words."),
     runs: int = typer.Option(3, help="Timed runs per pipeline; the median is reported."),
-    batch_size: int = typer.Option(64, help="Paragraphs per model batch."),
+    batch_size: int = typer.Option(DEFAULT_BATCH_SIZE, help="Paragraphs per model batch."),
     threads: int = typer.Option(0, help="torch threads per process (0: all cores, divided by --workers)."),
     precision: list[str] = typer.Option(["auto"], help="Precisions to time: auto (bf16 where the CPU has native bf16, else fp32), fp32, bf16, int8 (repeat to compare)."),
     workers: list[int] = typer.Option([1], help="Worker processes to time (as annotate --workers; repeat to compare: --workers 1 --workers 2)."),

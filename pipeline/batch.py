@@ -66,6 +66,7 @@ from kamerbrief.errors import (
     OutputError,
     OutputExistsError,
 )
+from kamerbrief.pipeline.nlp import DEFAULT_BATCH_SIZE
 from kamerbrief.pipeline.reader.letter import Letter, Paragraph, set_offsets
 from kamerbrief.pipeline.spool import SpooledLetter, open_record
 
@@ -674,7 +675,7 @@ def spool_sinks(out_dir: Path):
     return sinks
 
 
-def annotate_group(group: list[Item], nlp, batch_size: int = 64, keep_docs: bool = False, progress: bool = False,
+def annotate_group(group: list[Item], nlp, batch_size: int = DEFAULT_BATCH_SIZE, keep_docs: bool = False, progress: bool = False,
                    n_process: int = 1, sinks=None) -> tuple[list, list[Item]]:
     """Annotate a group of letters together: ``(results, failures)``, results as ``(item, record, docs)`` in
     the group's order. If the group fails, the letters it had not finished are annotated one by one, and
@@ -718,7 +719,7 @@ class LocalEngine:
     unreadable Item, passed through with outcome None), ``close()`` frees what ``start`` took; and ``info``,
     what the run records about them."""
 
-    def __init__(self, nlp, batch_size: int = 64, n_process: int = 1):
+    def __init__(self, nlp, batch_size: int = DEFAULT_BATCH_SIZE, n_process: int = 1):
         self.nlp, self.batch_size, self.n_process = nlp, batch_size, n_process
         self.keep_docs, self.progress, self.out_dir = False, False, None
         tagger = nlp.get_pipe("kamerbrief_transformer") if "kamerbrief_transformer" in nlp.pipe_names else None
@@ -762,7 +763,7 @@ def _log_run(out_dir: Path, run: dict) -> None:
 
 
 def annotate_corpus(paths, out_dir, nlp=None, formats=("jsonl",), html: bool = False, resume: bool = False,
-                    batch_size: int = 64, letters_per_group: int = 16, max_bytes: int = 50 * 1024 * 1024,
+                    batch_size: int = DEFAULT_BATCH_SIZE, letters_per_group: int = 16, max_bytes: int = 50 * 1024 * 1024,
                     progress: bool = True, engine=None) -> dict:
     """Annotate every letter under ``paths`` into ``out_dir``; returns counts (``letters``, ``failed``,
     ``skipped``, ``codes`` of the failures, ...) and speed. ``engine`` annotates the groups (default: a

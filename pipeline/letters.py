@@ -24,6 +24,7 @@ from tqdm import tqdm
 
 from kamerbrief.data.context import paragraph_neighbours
 from kamerbrief.pipeline import extensions  # noqa: F401
+from kamerbrief.pipeline.nlp import DEFAULT_BATCH_SIZE
 from kamerbrief.pipeline.reader.letter import Letter
 from kamerbrief.pipeline.transformer import reads_context
 
@@ -244,7 +245,7 @@ class _LetterResult:
         return (self.letter, *self.sink.finish(_record(self.letter, [], self.linker.finish())))
 
 
-def annotate_letters(letters: Iterable[Letter], nlp, batch_size: int = 64, n_process: int = 1, keep_docs: bool = True,
+def annotate_letters(letters: Iterable[Letter], nlp, batch_size: int = DEFAULT_BATCH_SIZE, n_process: int = 1, keep_docs: bool = True,
                      progress: bool = False, max_piece_chars: int = MAX_PIECE_CHARS,
                      sink=RecordSink) -> Iterator[tuple[Letter, dict, list[Doc]]]:
     """``(letter, annotated record, paragraph Docs)`` for each letter, in input order.

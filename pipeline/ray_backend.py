@@ -24,6 +24,7 @@ import pickle
 from collections.abc import Iterator
 
 from kamerbrief.errors import BackendError, KamerbriefError, WorkerLostError
+from kamerbrief.pipeline.nlp import DEFAULT_BATCH_SIZE
 
 __all__ = ["RayEngine", "annotate_dataset", "paragraph_rows", "write_outputs", "LetterAnnotator", "GroupAnnotator"]
 
@@ -42,7 +43,7 @@ def _import_ray():
 class _PipelineActor:
     """Loads the pipeline once per actor (Ray Data keeps the actor for many batches)."""
 
-    def __init__(self, model=None, threads: int = 1, batch_size: int = 64, keep_docs: bool = False, **config):
+    def __init__(self, model=None, threads: int = 1, batch_size: int = DEFAULT_BATCH_SIZE, keep_docs: bool = False, **config):
         import torch
 
         from kamerbrief.pipeline.batch import load_checked
@@ -112,7 +113,7 @@ def _map_args(actors: int, threads: int, model, batch_size: int, config: dict, k
 
 
 def annotate_dataset(ds, model=None, letters_per_batch: int = 16, actors: int = 1, threads: int = 1,
-                     batch_size: int = 64, **config):
+                     batch_size: int = DEFAULT_BATCH_SIZE, **config):
     """Annotate a Ray dataset of letter records (see :class:`LetterAnnotator`) with ``actors`` pipeline actors
     of ``threads`` torch threads each; ``config`` goes to the pipeline (``precision``, ...). Lazy, like any
     Ray dataset: write it, or iterate it."""
@@ -149,7 +150,7 @@ class RayEngine:
     joins the one ``ray start`` made, ``ray://host:10001`` a remote cluster. ``actors`` 0: the cluster's
     CPUs divided by ``threads``."""
 
-    def __init__(self, model=None, address: str | None = None, actors: int = 0, threads: int = 1, batch_size: int = 64,
+    def __init__(self, model=None, address: str | None = None, actors: int = 0, threads: int = 1, batch_size: int = DEFAULT_BATCH_SIZE,
                  num_cpus: int | None = None, **config):
         from kamerbrief.pipeline.nlp import default_model_path
 

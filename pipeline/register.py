@@ -29,6 +29,7 @@ from tqdm import tqdm
 from kamerbrief.errors import RegisterEntryError
 from kamerbrief.pipeline.batch import ERRORS, LEDGER, annotate_corpus, check_output, html_name, load_checked
 from kamerbrief.pipeline.commitments import ministry_of, resolve_actors
+from kamerbrief.pipeline.nlp import DEFAULT_BATCH_SIZE
 
 COLUMNS = ("letter_id", "input", "dossier", "date", "ministry", "paragraph", "recommendation", "stance", "actor", "action",
            "deadline_text", "due_start", "due_end", "status", "letter_html")
@@ -221,7 +222,7 @@ def build_register(sources: Iterable[Path], out: Path, as_of: date, progress: bo
 
 
 def register_letters(paths: Iterable[Path], out: Path, as_of: date, model: str | Path | None = None, resume: bool = False,
-                     batch_size: int = 64, max_bytes: int = 50 * 1024 * 1024) -> dict:
+                     batch_size: int = DEFAULT_BATCH_SIZE, max_bytes: int = 50 * 1024 * 1024) -> dict:
     """`kamerbrief register`: annotation output is read as it is; letters, folders and collections among ``paths``
     are annotated first into ``out/annotations/`` (crash-safe; ``resume`` goes on with an earlier run), their
     failures listed in the register's errors.jsonl. Returns :func:`build_register`'s counts, with the

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import wait
 
 from kamerbrief.errors import BackendError, KamerbriefError, ModelCheckError, WorkerLostError
+from kamerbrief.pipeline.nlp import DEFAULT_BATCH_SIZE
 
 __all__ = ["WorkerPool", "available_cores", "make_engine", "pack_outcome", "unpack_outcome", "BACKENDS"]
 
@@ -36,7 +37,7 @@ def available_cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
-def make_engine(model=None, backend: str = "local", workers: int = 1, threads: int = 0, batch_size: int = 64,
+def make_engine(model=None, backend: str = "local", workers: int = 1, threads: int = 0, batch_size: int = DEFAULT_BATCH_SIZE,
                 precision: str = "auto", address: str | None = None, actors: int = 0):
     """The engine ``kamerbrief annotate`` runs its groups on: a Ray cluster (``backend="ray"``; ``threads`` per
     actor, 1 by default), ``workers`` processes on this machine, or this process alone with all cores (0
@@ -155,7 +156,7 @@ class WorkerPool:
     """``workers`` processes, each with ``threads`` torch threads (0: the cores divided by the workers).
     ``config`` goes to :func:`kamerbrief.pipeline.nlp.load` in every worker (``precision``, ...)."""
 
-    def __init__(self, model=None, workers: int = 2, threads: int = 0, batch_size: int = 64, retries: int = 1, **config):
+    def __init__(self, model=None, workers: int = 2, threads: int = 0, batch_size: int = DEFAULT_BATCH_SIZE, retries: int = 1, **config):
         from kamerbrief.pipeline.nlp import default_model_path
 
         self.model, self.n, self.batch_size, self.retries = model, max(1, workers), batch_size, retries
