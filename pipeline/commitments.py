@@ -86,7 +86,7 @@ PROMISE = at_word_starts(
     r"informeer|informeert|informeren|rapporteer|rapporteert|rapporteren|(?<!het )(?<!dit )(?<!een )bericht|berichten|meld|stuur|zend|ontvangt u|ontvangt uw kamer|"
     r"ontvangt de kamer|uw kamer ontvangt|leg .{0,80}voor|zeg .{0,40}toe|"
     r"(?<!de )(?<!een )(?<!op )(?:vraag|verzoek)(?! naar)(?!\s+\d)|(?<!voor )vragen(?! over)|laat(?![^.;]{0,40}?\bzien\b)|heb .{0,60}(?:gevraagd|verzocht|opgedragen)|"
-    r"hebben .{0,60}(?:gevraagd|verzocht)|"
+    r"hebben .{0,60}(?:gevraagd|verzocht)|(?:heeft|hebben)\s+(?:\S+\s+){0,3}?(?:toegezegd|aangeboden)|"
     r"wordt momenteel|worden momenteel|werk .{0,40}aan|werken .{0,40}aan|werk .{0,80}uit|start|starten|"
     r"komt er|er komt)\b")
 # Findings, positions, recommendations, the letter's own act, past and standing practice.
@@ -110,6 +110,15 @@ NOT_A_PROMISE = at_word_starts(
     r"|\b(?:wijs|wijst|wijzen)\b(?:\s+\S+){0,6}?\s+af\b|\buitvoering (?:wordt )?gegeven\b(?!\s*(?:doordat|door|via|met)\b)"
     r"|\bwordt\b[^.;]{0,60}\buitvoering gegeven\b(?!\s*(?:doordat|door|via|met)\b)"
     r"|\bmotie\b[^.;]{0,160}\bverzocht\b|\b(?:verzoek|vraag)\s+(?:ik\s+)?u\b"
+    # refusals: "Extra middelen stel ik niet beschikbaar", "kan ik nu geen toezegging doen", "leggen we niet op"
+    r"|\b(?:ik|we|wij|het kabinet)\s+(?:\S+\s+){0,2}?(?:niet|geen)\b(?!\s+(?:alleen|later|eerder|pas|langer dan|besluit)\b)"
+    # positions: "Aan deze motie geef ik uitvoering", "motie X: wordt uitgevoerd", "Met de gedachte ... stem ik in",
+    # "Die oproep steun ik in haar strekking", "Het kabinet kan zich verenigen met ...", "gaat voorbij aan ..."
+    r"|\b(?:geef|geven)\s+(?:ik|we|wij|het kabinet)\s+uitvoering\b|\bwordt uitgevoerd\s*[.;]?$"
+    r"|\bstem(?:t|men)?\s+(?:ik|we|wij|het kabinet)\s+in\b|\bin (?:haar|zijn) strekking\b|\bverenigen\b"
+    r"|\bga(?:at|an)\s+voorbij\b|\b(?:deel|deelt|delen)\b[^.;]{0,20}\b(?:uitgangspunt|zorg|analyse|strekking|mening|opvatting)\b"
+    # expecting something of others; a lead-in to a list of measures
+    r"|\bverwacht\w*\s+van\b|\bvolgende\b[^.;]{0,40}:\s*$"
     r"|(?<!een )\b(?:deel|deelt|delen)\s+(?:ik|wij|we|het kabinet|de|het)\b"
     # judgements: "... vinden wij niet uitvoerbaar", "Het kabinet vindt ...", "... past niet binnen de regels"
     r"|\b(?:vind(?:t|en)? (?:ik|wij|we|het kabinet)|(?:ik|wij|we|het kabinet) vind(?:t|en)?)\b"
@@ -137,7 +146,8 @@ STATEMENT = at_word_starts(
     r"|\b(?:blijkt|blijken|bleek|ziet|betekent|betekenen|erken|erkent|erkennen|begrijp|begrijpt|begrijpen|verwijs|verwijzen|moet|"
     r"moeten)\b"
     r"|\b(?:ben|zijn|is)\s+het\b[^.;]{0,60}\beens\b|\b(?:laat|laten)\b[^.;]{0,40}?\bzien\b"
-    r"|\bgeldt\b|\b(?:is|zijn)\b[^.;]{0,30}\bbetrokken\b|\b(?:nu )?al\b")
+    r"|\bgeldt\b|\b(?:is|zijn)\b[^.;]{0,30}\bbetrokken\b|\b(?:nu )?al\b|\bnu (?:pas|alleen)\b|\bge(?:eft|ven) aan\b"
+    r"|\bzelf\s*[.;]?$")
 PAST = re.compile(r"\b(?:heeft|hebben|heb|is|zijn|was|waren|werd|werden)\b(?:\s+\S+){0,20}?\s+"
                   r"(?:(?:op|uit|aan|in|af|toe|voor|na|mee|over|om|bij|vast|terug|samen)?ge(?!reed\b)\w+(?:d|t|en)"
                   r"|(?:be|ver|ont|her)\w+[dt]|laten (?:zien|blijken))\b", re.IGNORECASE)
@@ -145,7 +155,8 @@ RELATIVE_PRONOUN = re.compile(r"\b(?:die|welke|waar(?:in|mee|op|door|van|voor|bi
 # Where a subordinate clause begins: what it says ("heeft laten zien dat gedetineerden ... gaan") is not the
 # promise of the sentence.
 CLAUSE_START = re.compile(r"\b(?:dat|die|omdat|zodat|doordat|waar\w*|hoe|wat|welke|wie)\b", re.IGNORECASE)
-SUBORDINATE = re.compile(r"(?:,\s*(?:die|dat|waar\w*)|\bnadat|\btoen|\bwaarvan|\bwaarin|\bzoals)\b", re.IGNORECASE)
+SUBORDINATE = re.compile(r"(?:,\s*(?:die|dat|waar\w*|zodat|omdat|doordat|terwijl)|\bnadat|\btoen|\bwaarvan|\bwaarin|\bzoals)\b",
+                         re.IGNORECASE)
 # Asking a party to act; "gevraagd of" asks a question.
 REQUEST = re.compile(r"\b(?:(?<!de )(?<!een )(?:vraag|verzoek)(?! naar)|vragen|laat|gevraagd(?! of\b)|verzocht|opgedragen)\b",
                      re.IGNORECASE)
@@ -158,6 +169,8 @@ MILESTONE = at_word_starts(
     r"|^(?:de|het|dit|deze|die)\s[^,;]{0,60}?\b(?:start|starten|begint|beginnen)\b")
 # The target set for the deliverable: impersonal, whoever else it names ("het streven is alle gemeenten ...").
 TARGET = re.compile(r"^(?:het|ons|mijn) (?:streven|doel) is\b", re.IGNORECASE)
+POSITION_MEASURE = re.compile(r"^(?:\S+\s+){0,2}?(?:wel|in plaats daarvan)\b|\bop mijn verzoek\b|^(?:ik|wij|we)\s+(?:vraag|vragen)\b"
+                              r"|\b(?:heb|hebben)\b[^.;]{0,60}\b(?:opgedragen|gevraagd|verzocht)\b", re.IGNORECASE)
 STRONG_PROMISE = re.compile(r"\b(?:zal|zullen|ga|gaat|gaan)\b", re.IGNORECASE)
 INFORMING = re.compile(r"\b(?:informeer|informeren|stuur|sturen|zend|zenden|toezenden|rapporteer|ontvangt|bericht|berichten|"
                        r"te delen)\b", re.IGNORECASE)
@@ -251,9 +264,11 @@ class CommitmentFinder:
 
     # -- decisions --------------------------------------------------------------------------------
     def promises(self, text: str, action_paragraph: bool, actor: dict, has_future_date: bool, list_item: bool = False) -> bool:
-        if NOT_A_PROMISE.search(text):
+        if NOT_A_PROMISE.search(text) or text.rstrip().endswith("?"):  # a question asks, it promises nothing
             return False
-        past = next((m for m in PAST.finditer(text) if not self.subordinate(text, m.start())), None)
+        # "in zijn beheer": "zijn" after a preposition is a possessive, not an auxiliary
+        past = next((m for m in PAST.finditer(text) if not self.subordinate(text, m.start())
+                     and text[:m.start()].split()[-1:] not in ([w] for w in PREPOSITIONS)), None)
         if past and not REQUEST.search(text):
             clause_end = CLAUSE_START.search(text, past.end())
             if not PROMISE.search(text, 0, clause_end.start() if clause_end else len(text)):
@@ -489,8 +504,11 @@ class CommitmentFinder:
                 found[-1]["end"] = end
                 found[-1]["_dates"] += dates
                 continue
-            promise = (not position_only or STRONG_PROMISE.search(text)) \
-                and self.promises(text, action_paragraph, actor, future, doc._.kind == "list_item")
+            # In a position paragraph, a measure the signer takes instead or as well ("Wel leg ik ... vast", "In plaats
+            # daarvan start het kabinet ...") or asks of a party ("Ik vraag de Kinderombudsman ...") counts too.
+            measure = position_only and POSITION_MEASURE.search(text) is not None
+            promise = (not position_only or STRONG_PROMISE.search(text) or measure) \
+                and self.promises(text, action_paragraph or measure, actor, future, doc._.kind == "list_item")
             # Clauses joined by "en" that promise something by the same actor are one commitment (after ";" a
             # clause stays apart: "...; ik streef ernaar het wetsvoorstel voor de zomer in te dienen").
             if promise and clause and text.startswith("en ") and previous_was_commitment and found \
