@@ -268,7 +268,7 @@ class CommitmentFinder:
             return False
         # "in zijn beheer": "zijn" after a preposition is a possessive, not an auxiliary
         past = next((m for m in PAST.finditer(text) if not self.subordinate(text, m.start())
-                     and text[:m.start()].split()[-1:] not in ([w] for w in PREPOSITIONS)), None)
+                     and (text[:m.start()].split() or [""])[-1] not in PREPOSITIONS), None)
         if past and not REQUEST.search(text):
             clause_end = CLAUSE_START.search(text, past.end())
             if not PROMISE.search(text, 0, clause_end.start() if clause_end else len(text)):
@@ -369,7 +369,7 @@ class CommitmentFinder:
         # ondersteunt") is not the unit's subject.
         unit_text = paragraph.text[span.start_char:span.end_char]
         free = [c for c in free if c[3] or not CommitmentFinder.in_clause(unit_text, paragraph.idx[c[0]] - span.start_char)]
-        for request in REQUEST.finditer(paragraph.text[span.start_char:span.end_char]):
+        for request in REQUEST.finditer(unit_text):
             at = doc.char_span(span.start_char + request.start(), span.start_char + request.end(), alignment_mode="expand")
             asked = [c for c in free if not c[3] and (abs(c[0] - at.end) <= 4 or abs(at.start - c[1]) <= 4)]
             # asked by the signer ("Ik heb Vilans gevraagd"), or by the party named first: the one asked is the one
