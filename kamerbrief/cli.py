@@ -487,15 +487,20 @@ def train(
     context: str | None = typer.Option(None, help="Override what the model reads beside each paragraph: none, heading or "
                                        "heading+previous (the heading it sits under, and the paragraph before it)."),
     context_position: str | None = typer.Option(None, help="Override where that context is read: before or after the paragraph."),
+    settings: list[str] = typer.Option([], "--set", help="Override any config setting, KEY=VALUE with a dotted key and a JSON "
+                                       "or plain value (repeat): --set training.learning_rate=5e-5; distil entities only "
+                                       "from the parent: --from M --set distill.teacher=M --set distill.heads=token."),
 ) -> None:
     """Fine-tune the multi-task model (entities, paragraph labels, stance) and write the model folder
     with its tokenizer, exact config, seed, data manifest, dev metrics and model card."""
+    from kamerbrief.training.config import parse_settings
     from kamerbrief.training.train import run_config
     from kamerbrief.training.train import train as run_training
 
     overrides = {"base_model": base_model, "training.epochs": epochs, "seed": seed, "training.torch_threads": threads,
                  "context": context, "context_position": context_position}
     try:
+        overrides.update(parse_settings(settings))
         cfg = run_config(config, data, parent, replay, distill, overrides)
         metrics = run_training(cfg, out, shared_dir=shared, max_steps=max_steps)
     except KamerbriefError as err:

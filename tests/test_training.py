@@ -178,6 +178,20 @@ def test_distillation_loss_is_smallest_when_the_student_agrees_with_the_teacher(
     assert distillation_loss(padded_only, teacher, mask).item() == pytest.approx(same.item(), abs=1e-5)
 
 
+def test_distillation_can_teach_the_entity_head_alone():
+    from kamerbrief.training.distillation import distillation_loss
+
+    torch.manual_seed(1)
+    teacher = {"token_logits": torch.randn(2, 5, 13), "paragraph_logits": torch.randn(2, 4), "stance_logits": torch.randn(2, 5)}
+    mask = torch.ones(2, 5, dtype=torch.long)
+    # Paragraph and stance far from the teacher's: with the token head alone, only tokens count.
+    student = {**teacher, "paragraph_logits": -5 * teacher["paragraph_logits"], "stance_logits": -teacher["stance_logits"]}
+    assert distillation_loss(student, teacher, mask, heads=("token",)).item() == pytest.approx(0.0, abs=1e-6)
+    assert distillation_loss(student, teacher, mask, heads=("stance",)).item() > 0.1
+    moved = {**student, "token_logits": teacher["token_logits"] + torch.randn_like(teacher["token_logits"])}
+    assert distillation_loss(moved, teacher, mask, heads=("token",)).item() > 0.1
+
+
 def test_a_student_distils_from_a_teacher(trained, tmp_path):
     from kamerbrief.training.train import TrainingConfigError, train
 
@@ -278,6 +292,20 @@ def test_train_from_a_trained_model_continues_it_on_new_data(trained, tmp_path):
         parent_config(parent, [], replay=True)
     with pytest.raises(TrainingConfigError, match="trained kamerbrief model folder"):
         parent_config(tmp_path, [str(new)])
+
+
+def test_train_from_can_take_the_parent_as_teacher_of_its_entity_head(trained, tmp_path):
+    from kamerbrief.training.config import parse_settings
+    from kamerbrief.training.train import parent_config, train
+
+    parent, _, _ = trained
+    new = _write(tmp_path / "nieuw.jsonl", [TINY_RECORDS[0]])
+    overrides = parse_settings([f"distill.teacher={parent}", "distill.heads=token", "distill.alpha=0.5"])
+    config = parent_config(parent, [str(new)], replay=False, overrides=overrides)
+    assert (config.distill.teacher, config.distill.heads, config.distill.alpha) == (str(parent), "token", 0.5)
+    train(config, tmp_path / "child", max_steps=2, progress=False)
+    saved = json.loads((tmp_path / "child" / "training_config.json").read_text())
+    assert saved["distill"]["heads"] == "token"
 
 
 def test_train_from_can_leave_out_the_parents_teacher(trained, tmp_path):

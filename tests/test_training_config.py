@@ -56,6 +56,7 @@ def test_an_unknown_key_is_refused_naming_the_key_and_the_file(tmp_path, values,
     ({**MINIMAL, "training": {"warmup_ratio": 100}}, "warmup_ratio is a fraction of the steps in [0, 1)"),
     ({**MINIMAL, "training": {"sampling": "sorted"}}, "training.sampling must be one of"),
     ({**MINIMAL, "export": {"dtype": "int4"}}, "export.dtype must be one of"),
+    ({**MINIMAL, "distill": {"teacher": "models/x", "heads": "token+entities"}}, "distill.heads joins distinct heads"),
     ({**MINIMAL, "data": {"train": [{"source": "wikipedia", "path": "x"}]}}, "data.train[0].source must be one of"),
     ({"data": {"train": ["x"]}}, "missing key 'base_model'"),
     ({**MINIMAL, "data": {"train": []}}, "data.train is empty"),
@@ -126,3 +127,13 @@ def test_warmup_ratio_reaches_the_trainer_as_a_fraction_of_the_steps(tiny_base, 
     module.train(config, tmp_path / "m", max_steps=4, progress=False)
     peak = 1e-4  # the encoder's learning rate, the default
     assert rates == pytest.approx([0.0, peak / 2, peak, peak / 2])
+
+
+def test_command_line_settings_are_read_as_json_where_they_are_json():
+    from kamerbrief.training.config import parse_settings
+
+    assert parse_settings(["training.learning_rate=5e-5", "distill.heads=token", "training.bf16=true",
+                           "distill.teacher=models/a=b"]) == {
+        "training.learning_rate": 5e-5, "distill.heads": "token", "training.bf16": True, "distill.teacher": "models/a=b"}
+    with pytest.raises(TrainingConfigError, match="--set takes KEY=VALUE"):
+        parse_settings(["epochs"])

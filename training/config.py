@@ -28,6 +28,7 @@ from kamerbrief.errors import TrainingConfigError, UnknownConfigKeyError
 SAMPLING = {"bucketed": "random", "random": "random", "group_by_length": "group_by_length"}
 DTYPES = ("float32", "float16", "bfloat16")
 SOURCES = ("conll2002", "europeana", "unlabeled")
+DISTILL_HEADS = ("token", "paragraph", "stance")
 TYPES = {float: ((int, float), "a number"), int: ((int,), "an integer"), bool: ((bool,), "true or false"),
          str: ((str,), "a string"), dict: ((dict,), "an object")}
 
@@ -62,6 +63,9 @@ class DistillConfig:
     teacher: str
     alpha: float = 0.7  # weight of the teacher's loss; 1 - alpha goes to the gold loss
     temperature: float = 2.0
+    # Which heads learn from the teacher ("+"-joined DISTILL_HEADS). "token" alone, with the parent as
+    # teacher, keeps the parent's entities while the paragraph heads learn new letters from the gold.
+    heads: str = "token+paragraph+stance"
 
 
 @dataclass
@@ -155,6 +159,11 @@ class TrainingConfig:
                                       f"not {self.context_position!r}", source)
         if self.context_tokens < 1:
             raise TrainingConfigError(f"context_tokens must be at least 1, not {self.context_tokens}", source)
+        if self.distill is not None:
+            heads = self.distill.heads.split("+")
+            if not heads or any(head not in DISTILL_HEADS for head in heads) or len(set(heads)) < len(heads):
+                raise TrainingConfigError(f"distill.heads joins distinct heads of {', '.join(DISTILL_HEADS)} with '+', "
+                                          f"not {self.distill.heads!r}", source)
         if self.export.dtype not in DTYPES:
             raise TrainingConfigError(f"export.dtype must be one of {', '.join(DTYPES)}, not {self.export.dtype!r}", source)
         for split in ("train", "dev", "test"):
@@ -174,6 +183,21 @@ def apply_overrides(values: dict, overrides: dict | None) -> dict:
             target = target.setdefault(parent, {})
         target[leaf] = value
     return values
+
+
+def parse_settings(settings: list[str]) -> dict:
+    """``KEY=VALUE`` overrides from the command line as :func:`apply_overrides` takes them: the value is read as
+    JSON where it is JSON (``5e-5``, ``true``), else as a string (a path, ``token``)."""
+    overrides = {}
+    for setting in settings:
+        key, sep, value = setting.partition("=")
+        if not sep or not key.strip():
+            raise TrainingConfigError(f"--set takes KEY=VALUE (a dotted key such as training.epochs), not {setting!r}")
+        try:
+            overrides[key.strip()] = json.loads(value)
+        except json.JSONDecodeError:
+            overrides[key.strip()] = value
+    return overrides
 
 
 def source_reader(name: str):

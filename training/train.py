@@ -247,11 +247,12 @@ def _kamerbrief_trainer():
         alpha * distillation_loss`` (evaluation still scores against the gold)."""
 
         def __init__(self, *args, sampling: str = "bucketed", bucket_batches: int = 8, teacher=None,
-                     distill_alpha: float = 0.5, temperature: float = 2.0, **kwargs):
+                     distill_alpha: float = 0.5, temperature: float = 2.0,
+                     distill_heads: tuple[str, ...] = ("token", "paragraph", "stance"), **kwargs):
             super().__init__(*args, **kwargs)
             self.sampling, self.bucket_batches = sampling, bucket_batches
             self.teacher = teacher.to(self.args.device) if teacher is not None else None
-            self.distill_alpha, self.temperature = distill_alpha, temperature
+            self.distill_alpha, self.temperature, self.distill_heads = distill_alpha, temperature, distill_heads
 
         def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
             import torch
@@ -264,7 +265,7 @@ def _kamerbrief_trainer():
                 with torch.no_grad():
                     teacher_out = self.teacher(input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"],
                                                pool_mask=inputs.get("pool_mask"))
-                soft = distillation_loss(outputs, teacher_out, inputs["attention_mask"], self.temperature)
+                soft = distillation_loss(outputs, teacher_out, inputs["attention_mask"], self.temperature, self.distill_heads)
                 loss = (1 - self.distill_alpha) * loss + self.distill_alpha * soft
             return (loss, outputs) if return_outputs else loss
 
@@ -364,7 +365,8 @@ def train(config: TrainingConfig | dict, out_dir: str | Path, shared_dir=None, m
         data_collator=Collator(tokenizer.pad_token_id), compute_metrics=make_compute_metrics(model.config),
         callbacks=callbacks, optimizers=(make_optimizer(model, hp), None),
         sampling=hp.sampling, bucket_batches=hp.bucket_batches, teacher=teacher,
-        **({"distill_alpha": config.distill.alpha, "temperature": config.distill.temperature} if config.distill else {}))
+        **({"distill_alpha": config.distill.alpha, "temperature": config.distill.temperature,
+            "distill_heads": tuple(config.distill.heads.split("+"))} if config.distill else {}))
     trainer.train()
 
     metrics: dict = {"train_seconds": round(time.time() - started, 1), "train_windows": len(train_set)}
