@@ -5,7 +5,8 @@ outside the repository (``source`` relative to the shared folder, ``doc_id``, ``
 paragraph's ``start``/``end`` in that document's text plus ``text_sha256``, so third-party text never
 enters the repository; :func:`resolve` turns it into an inline record and checks the hash. With
 ``"text_transform": "markdown-inline"`` a paragraph's text is the source slice read as Markdown
-(links, emphasis and inline tags dropped), as the reader gives it.
+(links, emphasis and inline tags dropped), as the reader gives it. A ``source`` that is a letter file (an
+officielebekendmakingen XML file, say) is one document: offsets index the reader's text of that file.
 """
 from __future__ import annotations
 
@@ -212,9 +213,17 @@ def shared_file(shared: Path, source, where: str | Path | None = None) -> Path:
     return path
 
 
+def is_document_file(source: str | Path) -> bool:
+    """Whether a standoff ``source`` is one document in a letter file (XML, HTML, text, Markdown), whose text
+    is the reader's text of the whole file, rather than a JSONL collection of documents."""
+    from kamerbrief.pipeline.reader import LETTER_SUFFIXES
+
+    return PurePosixPath(str(source)).suffix.lower() in LETTER_SUFFIXES
+
+
 def source_text(source: str, doc_path: str, shared_dir: str | Path | None = None) -> str:
     """The full text of document ``doc_path`` in corpus ``source`` (relative to the shared folder,
-    which it may not leave)."""
+    which it may not leave); for a letter file (:func:`is_document_file`) the reader's text of the file."""
     shared = find_shared_dir(shared_dir)
     if shared is None:
         raise StandoffResolutionError(
@@ -223,7 +232,7 @@ def source_text(source: str, doc_path: str, shared_dir: str | Path | None = None
     corpus_file = shared_file(shared, source)
     if not corpus_file.is_file():
         raise StandoffResolutionError(f"source corpus {source!r} not found under {shared}")
-    if corpus_file.suffix in {".txt", ".xml", ".html", ".md"}:
+    if is_document_file(corpus_file):
         from kamerbrief.pipeline.reader import read_letter
 
         return read_letter(corpus_file).text

@@ -4,6 +4,10 @@
 labels) for an annotator (``export_corpus``: every document of a corpus file); ``import_markup`` compiles
 the annotated file, checks that the text was not changed, and returns a standoff record (offsets into the
 corpus record's ``text`` plus hashes), so only annotations, never the text, enter the repository.
+
+A corpus is a JSONL collection (a document is a record, its ``text`` read as Markdown) or a letter file in the
+shared folder (an officielebekendmakingen XML file of a plenary debate, say: one document, read by the reader;
+its record is :func:`file_document`'s and the standoff offsets index the reader's text of the file).
 """
 from __future__ import annotations
 
@@ -11,16 +15,32 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from kamerbrief.data.markup import compile_file, render_markup
-from kamerbrief.data.records import read_records, shared_file, stable_hash, to_standoff
+from kamerbrief.data.records import is_document_file, read_records, shared_file, stable_hash, to_standoff
 from kamerbrief.errors import RecordError
 from kamerbrief.paths import find_shared_dir
-from kamerbrief.pipeline.reader import read_corpus_record
+from kamerbrief.pipeline.reader import Letter, read_corpus_record, read_letter
 
 
-def corpus_letter(corpus_file: str | Path, doc_path: str):
+def file_document(file: Path, source: str) -> dict:
+    """The corpus record of a letter file that is one document: its id is the file's stem, its ``path`` the
+    ``source`` (the file relative to the shared folder, unique where stems may repeat across folders) and its
+    kind the folder it lies in (``handelingen-xml``)."""
+    return {"id": file.stem, "kind": file.parent.name, "path": source}
+
+
+def document_letter(corpus_file: Path, record: dict) -> Letter:
+    """A corpus document read by the reader: the whole file for a letter file, else the record's text."""
+    return read_letter(corpus_file) if is_document_file(corpus_file) else read_corpus_record(record)
+
+
+def corpus_letter(corpus_file: str | Path, doc_path: str) -> tuple[dict, Letter]:
+    corpus_file = Path(corpus_file)
+    if is_document_file(corpus_file):
+        record = file_document(corpus_file, doc_path)
+        return record, document_letter(corpus_file, record)
     for record in read_records(corpus_file):
         if record.get("path") == doc_path:
-            return record, read_corpus_record(record)
+            return record, document_letter(corpus_file, record)
     raise RecordError(f"document {doc_path!r} not found", corpus_file)
 
 
@@ -81,15 +101,19 @@ def import_markup(markup_path: str | Path, shared_corpora_root: str | Path) -> d
     first = int(meta.pop("first_paragraph", 0) or 0)
     # The source may not point outside the shared folder (an absolute path or '..' is refused).
     record, letter = corpus_letter(shared_file(Path(shared_corpora_root), source, markup_path), doc_path)
+    # A letter file's standoff text is the reader's text of it (records.source_text), so its offsets are the
+    # paragraphs' spans there and no transform applies; a JSONL document's are spans of the Markdown source.
+    whole_file = is_document_file(source)
     spans = []
     for index, (annotated, original) in enumerate(zip(inline["paragraphs"], letter.paragraphs[first:], strict=False), start=first):
         if annotated["text"] != original.text:
             raise RecordError(
                 f"paragraph {index + 1}: the text was changed during annotation "
                 f"(expected {original.text[:60]!r}..., got {annotated['text'][:60]!r}...)", markup_path)
-        spans.append((original.source_start, original.source_end))
+        spans.append((original.start, original.end) if whole_file else (original.source_start, original.source_end))
     if first + len(inline["paragraphs"]) > len(letter.paragraphs):
         raise RecordError("more paragraphs than the document has", markup_path)
     inline["meta"] = {k: v for k, v in meta.items() if v}
-    inline["meta"]["title"] = record.get("title")
-    return to_standoff(inline, spans, source, doc_id, doc_path, text_transform="markdown-inline")
+    if record.get("title"):  # a letter file has none
+        inline["meta"]["title"] = record["title"]
+    return to_standoff(inline, spans, source, doc_id, doc_path, text_transform=None if whole_file else "markdown-inline")

@@ -157,7 +157,9 @@ def data_export_standoff(
 
 @data_app.command("select")
 def data_select(
-    corpora: list[Path] = typer.Option(..., "--from", help="Shared corpus collections to choose from (repeat: --from A --from B)."),
+    corpora: list[Path] = typer.Option(..., "--from", help="Shared corpus collections (.jsonl.gz/.jsonl.xz) to choose from, or folders "
+                                       "of letter files (.xml/.html/.txt/.md, e.g. corpora/handelingen-xml) or one such file, each file "
+                                       "one document named by its stem (repeat: --from A --from B)."),
     out_dir: Path = typer.Option(..., "--out", "-o", help="Folder for the work files (keep it outside the repository)."),
     n: int = typer.Option(..., "-n", help="Paragraphs to select (whole passages are taken, so a little more)."),
     strategy: str = typer.Option("uncertainty", help="uncertainty (least sure first), random, or mixed (half each)."),
@@ -173,7 +175,8 @@ def data_select(
 ) -> None:
     """Choose passages to annotate next, where the model is least sure (entity-tag margins, paragraph-label
     entropy), spread over documents; write them pre-annotated with the model's predictions marked '?'.
-    Import the annotated files with `data build --standoff-work DIR`."""
+    Import the annotated files with `data build --standoff-work DIR` (the standoff offsets of a letter file's
+    passage index the reader's text of that file)."""
     from kamerbrief.paths import find_shared_dir
     from kamerbrief.training.select import select_for_annotation
 

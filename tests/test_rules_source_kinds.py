@@ -33,6 +33,8 @@ MIXED = [*TINY_RECORDS, _real(TINY_RECORDS[0], "circulaires", 1), _real(TINY_REC
 def test_source_kind_of_records():
     assert source_kind({"id": "kb-a-01", "source": "kamerbrief team-written (kb-a-01.txt)"}) == (TEAM_WRITTEN, TEAM_WRITTEN)
     assert source_kind({"id": "x", "source": "corpora/circulaires.jsonl.gz", "doc_id": "BWBR1", "path": "p"}) == (REAL, "circulaires")
+    assert source_kind({"id": "x", "source": "corpora/handelingen-xml/h-tk-20172018-70-10.xml", "doc_id": "h-tk-20172018-70-10",
+                        "path": "corpora/handelingen-xml/h-tk-20172018-70-10.xml"}) == (REAL, "handelingen-xml")
     assert source_kind({"id": "tiny-1", "paragraphs": []}) == (TEAM_WRITTEN, TEAM_WRITTEN)
 
 

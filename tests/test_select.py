@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,6 +19,7 @@ from kamerbrief.training.select import (
     Passage,
     SelectionError,
     choose,
+    passage_id,
     passages_of,
     select,
     uncertainty,
@@ -155,3 +157,122 @@ def test_overlapping_predictions_are_written_once_so_the_text_stays_intact():
     assert "[[VB 93/22|REF?]] en het [[Besluit|LAW?]]." in markup
     confirmed = compile_markup(markup.replace("?]]", "]]"))
     assert confirmed["paragraphs"][0]["text"] == text
+
+
+# Plenary debates: a folder of officielebekendmakingen XML files, each file one document (its id the file's stem).
+SPEECHES = [
+    ("Van der Berg", "Ik dank de minister voor de brief over de financiële positie van de gemeenten."),
+    ("voorzitter", "Dank u wel. Dan geef ik nu het woord aan de minister."),
+    ("Jansen", "Kan de minister toezeggen dat de Kamer voor 1 juli een evaluatie ontvangt?"),
+    ("voorzitter", "Ik stel voor de stemmingen over de moties volgende week dinsdag te houden."),
+]
+
+
+def _debate_xml(number: int, speeches: int) -> str:
+    turns = []
+    for i in range(speeches):
+        speaker, text = SPEECHES[i % len(SPEECHES)]
+        turns.append(f"""  <spreekbeurt nieuw="nee">
+   <spreker><voorvoegsels>De heer</voorvoegsels><naam><achternaam>{speaker}</achternaam></naam>:</spreker>
+   <tekst status="goed"><al-groep><al>{text} Beurt {i + 1}.</al></al-groep></tekst>
+  </spreekbeurt>""")
+    turns_xml = "\n".join(turns)
+    return f"""<?xml version="1.0" encoding="utf-8"?>
+<officiele-publicatie>
+ <metadata><meta content="h-tk-testdag-{number}" name="OVERHEIDop.identifier" scheme=""/></metadata>
+ <handelingen>
+  <agendapunt>
+   <nr>{number}</nr>
+   <item-titel>Debat over de gemeentefinanciën, deel {number}</item-titel>
+{turns_xml}
+  </agendapunt>
+ </handelingen>
+</officiele-publicatie>
+"""
+
+
+@pytest.fixture()
+def debates(tmp_path):
+    """A shared folder holding three debate files (the second long, written as the real ones are: UTF-8 read
+    as Windows-1252 and encoded again, after a BOM) and a record file naming the third as annotated."""
+    folder = tmp_path / "shared" / "corpora" / "handelingen-xml"
+    folder.mkdir(parents=True)
+    (folder / "h-tk-testdag-1.xml").write_text(_debate_xml(1, 3), encoding="utf-8")
+    double_encoded = ("\ufeff\n" + _debate_xml(2, 33)).encode("utf-8").decode("cp1252").encode("utf-8")
+    (folder / "h-tk-testdag-2.xml").write_bytes(double_encoded)
+    (folder / "h-tk-testdag-3.xml").write_text(_debate_xml(3, 4), encoding="utf-8")
+    held_out = tmp_path / "held-out.jsonl"
+    held_out.write_text(json.dumps({"id": "handelingen-xml-h-tk-testdag-3-0001", "doc_id": "h-tk-testdag-3",
+                                    "paragraphs": []}) + "\n")
+    return tmp_path / "shared", folder, held_out
+
+
+def test_debates_in_xml_files_are_selected_imported_and_resolved_like_corpus_documents(debates, tmp_path):
+    from typer.testing import CliRunner
+
+    from kamerbrief.cli import app
+    from kamerbrief.data.records import read_records
+    from kamerbrief.pipeline.reader import read_letter
+
+    shared_dir, folder, held_out = debates
+    work, data_dir = tmp_path / "work", tmp_path / "data"
+    runner = CliRunner()
+    selected = runner.invoke(app, ["data", "select", "--from", str(folder), "--shared", str(shared_dir), "--strategy", "random",
+                                   "--no-prefill", "-n", "100", "--passage", "20", "--seed", "5", "--exclude", str(held_out),
+                                   "--data-dir", str(data_dir), "--out", str(work)])
+    assert selected.exit_code == 0, selected.output
+    rows = [json.loads(line) for line in (work / "selection.jsonl").read_text().splitlines()]
+    # The third debate is named as annotated (by id): never offered. The long one comes as passages.
+    assert sorted((row["doc_id"], row["first_paragraph"]) for row in rows) == [
+        ("h-tk-testdag-1", 0), ("h-tk-testdag-2", 0), ("h-tk-testdag-2", 20), ("h-tk-testdag-2", 40)]
+    assert {row["source"] for row in rows} == {"corpora/handelingen-xml/h-tk-testdag-1.xml",
+                                               "corpora/handelingen-xml/h-tk-testdag-2.xml"}
+
+    built = runner.invoke(app, ["data", "build", "--data-dir", str(data_dir), "--standoff-work", str(work),
+                                "--shared", str(shared_dir)])
+    assert built.exit_code == 0, built.output
+    validated = runner.invoke(app, ["data", "validate", str(data_dir / "standoff"), "--shared", str(shared_dir)])
+    assert validated.exit_code == 0, validated.output
+
+    records = [r for split in sorted((data_dir / "standoff").glob("*.jsonl")) for r in read_records(split)]
+    assert len(records) == 4
+    for record in records:
+        assert "text_transform" not in record and all("text" not in p for p in record["paragraphs"])
+        row = next(r for r in rows if r["file"] == f"{record['id']}.txt")
+        paragraphs = read_letter(shared_dir / record["source"]).paragraphs
+        expected = paragraphs[row["first_paragraph"]:row["first_paragraph"] + row["paragraphs"]]
+        resolved = resolve(record, shared_dir)["paragraphs"]
+        assert [p["text"] for p in resolved] == [p.text for p in expected]
+        assert [(p["source_start"], p["source_end"]) for p in resolved] == [(p.start, p.end) for p in expected]
+    assert any("financiële" in p.text for p in read_letter(folder / "h-tk-testdag-2.xml").paragraphs)  # repaired
+
+
+def test_a_debate_paragraph_changed_during_annotation_is_refused(debates, tmp_path):
+    shared_dir, folder, held_out = debates
+    chosen = select(None, [folder], shared_dir, 10, "random", [held_out], passage=20, seed=0, progress=False)
+    write_selection(chosen, tmp_path / "work", "random")
+    path = next((tmp_path / "work").glob("*.txt"))
+    markup = path.read_text(encoding="utf-8")
+    assert import_markup(path, shared_dir)["source"].startswith("corpora/handelingen-xml/")
+    path.write_text(markup.replace("Beurt 1.", "Beurt een."), encoding="utf-8")
+    with pytest.raises(RecordError, match="text was changed"):
+        import_markup(path, shared_dir)
+
+
+def test_a_folder_without_letter_files_is_refused(tmp_path):
+    (tmp_path / "shared" / "corpora" / "leeg").mkdir(parents=True)
+    with pytest.raises(SelectionError, match="no letter files"):
+        select(None, [tmp_path / "shared" / "corpora" / "leeg"], tmp_path / "shared", 10, "random", progress=False)
+
+
+def test_passages_of_the_real_plenary_debates_resolve_to_the_readers_text(shared_dir, tmp_path):
+    folder = shared_dir / "corpora" / "handelingen-xml"
+    if not folder.is_dir():
+        pytest.skip("../shared has no corpora/handelingen-xml")
+    chosen = select(None, [folder], shared_dir, 400, "random", pool=14, passage=40, seed=26, progress=False)
+    write_selection(chosen, tmp_path / "work", "random")
+    assert len({c.record["id"] for c in chosen}) >= 5
+    for item in chosen:
+        record = import_markup(tmp_path / "work" / f"{passage_id(item)}.txt", shared_dir)
+        assert record["doc_id"] == Path(record["source"]).stem and record["source"].startswith("corpora/handelingen-xml/")
+        assert [p["text"] for p in resolve(record, shared_dir)["paragraphs"]] == [p.text for p in item.paragraphs]

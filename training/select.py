@@ -1,6 +1,8 @@
 """``kamerbrief data select``: choose what to annotate next, where the model is least sure.
 
-Documents come from shared corpus collections (``*.jsonl.gz`` / ``*.jsonl.xz``). Every document named in
+Documents come from shared corpus collections (``*.jsonl.gz`` / ``*.jsonl.xz``) or from letter files in the
+shared folder (a folder of officielebekendmakingen XML files such as ``corpora/handelingen-xml``, or one file):
+each file is one document, its id the file's stem, read by the reader. Every document named in
 the ``exclude`` record files (all versions of its id) is never offered, so held-out documents of every
 split stay unseen. A random pool of documents is drawn first (seeded), because scoring all of
 ``nl-gov-text`` would take hours; the model then scores every paragraph of the pool:
@@ -31,10 +33,10 @@ from tqdm import tqdm
 
 from kamerbrief.data.context import paragraph_neighbours
 from kamerbrief.data.markup import render_markup
-from kamerbrief.data.records import iter_record_files, read_records
-from kamerbrief.data.standoff_markup import standoff_id
+from kamerbrief.data.records import is_document_file, iter_record_files, read_records
+from kamerbrief.data.standoff_markup import document_letter, file_document, standoff_id
 from kamerbrief.errors import KamerbriefError
-from kamerbrief.pipeline.reader import read_corpus_record
+from kamerbrief.pipeline.reader import iter_letter_files
 
 STRATEGIES = ("uncertainty", "random", "mixed")
 UNSCORED = {"entities": [], "labels": [], "stance": None, "uncertainty": 0.0}
@@ -65,6 +67,27 @@ def excluded_documents(record_files: Iterable[str | Path]) -> set[str]:
         for record in read_records(path):
             ids.add(record.get("doc_id") or record["id"])
     return ids
+
+
+def corpus_documents(corpus: Path, shared_dir: Path) -> list[tuple[str, dict]]:
+    """``(source, record)`` for every document of ``corpus``, ``source`` relative to the shared folder: the
+    records with text of a JSONL collection, or each letter file of a folder (or the one file named) as
+    :func:`~kamerbrief.data.standoff_markup.file_document` gives it."""
+    def relative(path: Path) -> str:
+        try:
+            return path.resolve().relative_to(shared_dir.resolve()).as_posix()
+        except ValueError:
+            raise SelectionError("corpora must lie inside the shared folder, so standoff records can point into it",
+                                 corpus) from None
+
+    if corpus.is_dir() or is_document_file(corpus):
+        files = iter_letter_files([corpus])
+        if not files:
+            raise SelectionError("no letter files (.xml, .html, .txt, .md) in this folder", corpus)
+        sources = [(file, relative(file)) for file in files]
+        return [(source, file_document(file, source)) for file, source in sources]
+    source = relative(corpus)
+    return [(source, r) for r in read_records(corpus) if r.get("text")]
 
 
 def uncertainty(tag_probs: np.ndarray, label_probs: np.ndarray) -> float:
@@ -186,18 +209,12 @@ def select(nlp, corpora: list[Path], shared_dir: Path, n_paragraphs: int, strate
     tagger = nlp.get_pipe("kamerbrief_transformer") if nlp is not None else None
     pool_docs: list[tuple[str, dict]] = []
     for corpus in corpora:
-        corpus = Path(corpus)
-        try:
-            source = str(corpus.resolve().relative_to(shared_dir.resolve()))
-        except ValueError:
-            raise SelectionError("corpora must lie inside the shared folder, so standoff records can point into it",
-                                 corpus) from None
-        records = [r for r in read_records(corpus) if r.get("id") not in excluded and r.get("text")]
-        rng.shuffle(records)
-        pool_docs += [(source, r) for r in records[:pool]]
+        documents = [(source, r) for source, r in corpus_documents(Path(corpus), shared_dir) if r.get("id") not in excluded]
+        rng.shuffle(documents)
+        pool_docs += documents[:pool]
     passages: list[Passage] = []
     for source, record in tqdm(pool_docs, desc="scoring documents", unit=" docs", disable=not progress):
-        letter = read_corpus_record(record)
+        letter = document_letter(shared_dir / source, record)
         if not letter.paragraphs:
             continue
         # A long law can have thousands of paragraphs: score a seeded window of at most ``max_scored``.
