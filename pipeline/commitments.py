@@ -326,8 +326,11 @@ class CommitmentFinder:
                 candidates.append((ent.start, ent.end, ent.text, False))
             elif span.start <= ent.start and ent.end <= span.end and misread_organisation(paragraph, ent):
                 candidates.append((ent.start, ent.end, ent.text, False))
+        # A lexicon word inside a law's or reference's name ("Wet veiligheidsregio's") names no party.
+        titles = [(ent.start, ent.end) for ent in paragraph.ents if ent.label_ in ("LAW", "REF")]
         for s, e in paragraph.actor_words:
-            if s >= span.start and e <= span.end and not any(c[0] <= s < c[1] for c in candidates):
+            if s >= span.start and e <= span.end and not any(c[0] <= s < c[1] for c in candidates) \
+                    and not any(t0 <= s and e <= t1 for t0, t1 in titles):
                 candidates.append((s, e, doc[s:e].text, False))
         for i in paragraph.signer_words:
             if span.start <= i < span.end:

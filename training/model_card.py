@@ -64,8 +64,9 @@ def write_model_card(folder: str | Path, config: TrainingConfig | None = None, m
                if parent else []),
              *([f"- Encoder layers: the bottom {config.keep_layers} of the base's (a smaller, faster student)."]
                if config.keep_layers else []),
-             *([f"- Distilled from `{distill.teacher}` (alpha {distill.alpha}, temperature {distill.temperature}): "
-                "the loss mixes the gold labels with the teacher's soft predictions."]
+             *([f"- Distilled from `{distill.teacher}` (alpha {distill.alpha}, temperature {distill.temperature}, heads "
+                f"{distill.heads.replace('+', ', ')}): the loss of those heads mixes the gold labels with the teacher's soft "
+                "predictions."]
                if distill else []),
              *_transfer_sets(config),
              *([f"- Paragraph context: `{config.context}`, at most {config.context_tokens} pieces read {config.context_position} "
