@@ -34,6 +34,11 @@ CANDIDATES: dict[str, dict] = {
     "REF longer; DATE rule wins; LAW extends": {"policy": {"REF": "longer", "DATE": "rule", "LAW": "extend"}},
     "REF rule wins; DATE, LAW longer": {"policy": {"REF": "rule", "DATE": "longer", "LAW": "longer"}},
     "REF, DATE rule wins; LAW model wins": {"policy": {"REF": "rule", "DATE": "rule", "LAW": "model"}},
+    # The law-title lexicon (pipeline/law_titles.txt) on top of the policies chosen so far.
+    **{f"{name}; law titles {mode}": {"policy": policy, "law_titles": mode}
+       for name, policy in {"REF rule wins; DATE, LAW longer": {"REF": "rule", "DATE": "longer", "LAW": "longer"},
+                            "REF, DATE rule wins; LAW extends": {"REF": "rule", "DATE": "rule", "LAW": "extend"}}.items()
+       for mode in ("add", "extend", "snap")},
 }
 
 

@@ -16,10 +16,16 @@ Merge policy with a model's entities (``kamerbrief_rules`` component): rule span
 * ``model``: the model's entities stay.
 
 Under every policy a rule span that overlaps no entity is added. The factory default is REF and DATE ``rule``,
-LAW ``extend``; a saved model's config.cfg holds the policy chosen for it on the dev split, per source kind: the
-best entity F1 on real documents that loses nothing measurable on team-written letters (for the default model
-REF ``rule``, DATE and LAW ``extend``); every candidate is in ``evaluation/reports/rules-policy-dev.json``
-(``python -m kamerbrief.evaluation.rules_policy``).
+LAW ``extend``, no law-title lexicon; a saved model's config.cfg holds the settings chosen for it on the dev split,
+per source kind: the best entity F1 on real documents that loses nothing measurable on team-written letters (for
+the default model REF ``rule``, DATE and LAW ``longer``, law titles ``snap``); every candidate is in
+``evaluation/reports/rules-policy-dev.json`` (``python -m kamerbrief.evaluation.rules_policy``).
+
+Law titles (``law_titles``: ``off``, ``add``, ``extend``, ``snap``; :func:`fitted_to_titles`): a ``PhraseMatcher``
+of the citation titles Dutch laws and regulations give themselves (``pipeline/law_titles.txt``, built from the
+shared nl-gov-text corpus by ``python -m kamerbrief.data.law_titles``) fits the merged LAW and REF spans to whole
+titles: a LAW or REF that cut a title short is widened to it, and one that ran on past it into the sentence
+("Zorgverzekeringswet commissaris", "artikel 96b van de Ambtenarenwet eervol") is cut at its end.
 
 After merging, the component completes what a pattern or the model cut (ANNOTATION.md): a REF takes the parts
 named before its article and the number and parts after a bare "artikel"; a LAW takes the year right after it; a
@@ -29,9 +35,10 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from pathlib import Path
 
 from spacy.language import Language
-from spacy.matcher import Matcher
+from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
@@ -302,6 +309,8 @@ TRAILING = {"van", "de", "het", "der", ",", "onder", "lid", "en", "of", "tot", "
             "betreffende", "houdende", "ter", "door", "aan", "aanhef", "onderdeel", "sub", "(", "-"}
 LABELS = ("DATE", "REF", "LAW")
 POLICIES = ("rule", "extend", "longer", "model")
+# The citation titles of Dutch laws and regulations (built by ``python -m kamerbrief.data.law_titles``).
+LAW_TITLES_FILE = Path(__file__).with_name("law_titles.txt")
 # Characters that are spaces for the patterns (str.isspace() covers U+00A0, U+2009, U+202F, U+3000 ...; U+200B is not).
 OTHER_SPACE = re.compile(r"[^\S ]|\u200b|\u2060|\ufeff")
 
@@ -338,6 +347,16 @@ class GroupedMatcher:
         text = doc.text
         lower, digit = text.lower(), DIGIT.search(text) is not None
         return [match for test, matcher in self.groups if test(text, lower, digit) for match in matcher(doc)]
+
+
+def _unglued_end(doc: Doc, start: int, end: int) -> int:
+    """A match ends where the tokenizer split two words glued by a missing break ("Artikel 284Artikel 43": no space
+    between a word or number and a capitalised word of three letters or more): what follows is a match of its own."""
+    for i in range(start, end - 1):
+        nxt = doc[i + 1]
+        if not doc[i].whitespace_ and (doc[i].is_alpha or doc[i].like_num) and nxt.is_title and nxt.is_alpha and len(nxt) >= 3:
+            return i + 1
+    return end
 
 
 def _trimmed(doc: Doc, start: int, end: int) -> tuple[int, int]:
@@ -472,7 +491,7 @@ def match_spans(doc: Doc, matcher: GroupedMatcher, labels: tuple[str, ...] = LAB
         label = view.vocab.strings[match_id]
         if label not in labels:
             continue
-        start, end = _trimmed(view, start, end)
+        start, end = _trimmed(view, start, _unglued_end(view, start, end))
         if label == "DATE" and _not_a_date(view, start, end) or label == "LAW" and _own_title(view, start):
             continue
         if label == "REF":
@@ -574,18 +593,98 @@ def completed_references(entities: list[Span]) -> list[Span]:
     return sorted((e for e in out if e.label_ != "REF" or has_locator(e)), key=lambda e: e.start)
 
 
+TITLE_MODES = ("off", "add", "extend", "snap")
+
+
+def read_law_titles(path: Path = LAW_TITLES_FILE) -> list[str]:
+    """The titles of the lexicon file (one per line; ``#`` starts a comment line)."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as err:
+        raise KamerbriefError(f"kamerbrief_rules: cannot read the law-title lexicon {path.name}: {err}") from err
+    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+
+
+def title_matcher(vocab, tokenizer, titles: list[str]) -> PhraseMatcher:
+    matcher = PhraseMatcher(vocab, attr="ORTH")
+    matcher.add("LAW", list(tokenizer.pipe(titles)))
+    return matcher
+
+
+def title_spans(doc: Doc, matcher: PhraseMatcher, tokenizer=None) -> list[Span]:
+    """The longest non-overlapping law titles of the lexicon in ``doc`` as LAW spans (Unicode spaces count as spaces)."""
+    plain = OTHER_SPACE.sub(" ", doc.text)
+    view = doc if plain == doc.text and tokenizer is None else _tokenizer_doc(doc, plain, tokenizer)
+    spans = []
+    for _, start, end in matcher(view):
+        span = doc.char_span(view[start].idx, view[end - 1].idx + len(view[end - 1]), label="LAW", alignment_mode="expand")
+        if span is not None:
+            spans.append(span)
+    return filter_spans(spans)
+
+
+def fitted_to_titles(entities: list[Span], titles: list[Span], mode: str) -> list[Span]:
+    """``entities`` with the lexicon's law ``titles`` (ANNOTATION.md: a law's name is its whole title) under ``mode``:
+    ``add`` a title where no entity is; ``extend`` also widens a LAW that lies inside a title ("Wet overheidspersoneel"
+    of "Wet overheidspersoneel onder de werknemersverzekeringen"); ``snap`` also cuts a LAW that starts with a title
+    and runs on into a lowercase word or punctuation ("Zorgverzekeringswet commissaris"). A title inside a REF or any
+    other entity stays inside it ("artikel 3 van de Wet milieubeheer" is one REF), and a LAW that starts before a title
+    is a longer title naming that law ("Wet tot wijziging van de Wet X ..."): it stays."""
+    if mode == "off":
+        return entities
+    out = list(entities)
+    for title in titles:
+        overlapping = [e for e in out if e.start < title.end and title.start < e.end]
+        if not overlapping:
+            out.append(title)
+            continue
+        if mode != "add" and len(overlapping) == 1 and overlapping[0].label_ == "REF" and overlapping[0].start < title.start:
+            out = [e for e in out if e is not overlapping[0]] + [_reference_to_title(overlapping[0], title, mode)]
+            continue
+        if mode == "add" or any(e.label_ != "LAW" for e in overlapping):
+            continue
+        inside = all(title.start <= e.start and e.end <= title.end for e in overlapping)
+        after = title.doc[title.end] if title.end < len(title.doc) else None
+        runs_on = (mode == "snap" and len(overlapping) == 1 and overlapping[0].start == title.start
+                   and overlapping[0].end > title.end and after is not None and (after.is_lower or after.is_punct))
+        if inside or runs_on:
+            out = [e for e in out if e not in overlapping] + [title]
+    return sorted(out, key=lambda e: e.start)
+
+
+REFERENCE_JOINS = {"jo", "jo.", "juncto", "en", "of", "tot", "t/m", "onder", "sub", "lid"}
+
+
+def _reference_to_title(reference: Span, title: Span, mode: str) -> Span:
+    """A REF that names a law of the lexicon at its end ("artikel 1.10 van de Wet normering ..."): widened to the
+    title's end where it cut the title short; under ``snap`` also cut at the title's end where it runs on into the
+    sentence ("artikel 96b van het ARAR eervol"), unless a lowercase word joins another part ("jo.", "onder")."""
+    doc = reference.doc
+    if reference.end < title.end:
+        return Span(doc, reference.start, title.end, label="REF")
+    after = doc[title.end] if title.end < reference.end else None
+    if mode == "snap" and after is not None and after.is_alpha and after.is_lower and after.lower_ not in REFERENCE_JOINS:
+        return Span(doc, reference.start, title.end, label="REF")
+    return reference
+
+
 class RuleMatcher:
     """The ``kamerbrief_rules`` component (see the module docstring for the merge policy)."""
 
-    def __init__(self, nlp: Language, name: str, labels: list[str], policy: dict[str, str], prefer: list[str] | None = None):
+    def __init__(self, nlp: Language, name: str, labels: list[str], policy: dict[str, str], prefer: list[str] | None = None,
+                 law_titles: str = "off"):
         self.name = name
         self.labels = tuple(labels)
         if prefer is not None:   # the older setting: the labels in ``prefer`` win ("rule"), the others fill gaps ("model")
             policy = {label: "rule" if label in prefer else "model" for label in self.labels}
         self.policy = check_policy(policy)
+        if law_titles not in TITLE_MODES:
+            raise KamerbriefError(f"kamerbrief_rules: law_titles is {law_titles!r}; choose one of {', '.join(TITLE_MODES)}")
+        self.law_titles = law_titles if "LAW" in self.labels else "off"
         self.matcher = GroupedMatcher(nlp.vocab)
         # The pipeline's own tokenizer without its normalisation (the Doc's text is normalised already).
         self.tokenizer = getattr(nlp.tokenizer, "tokenizer", nlp.tokenizer)
+        self.titles = title_matcher(nlp.vocab, self.tokenizer, read_law_titles()) if self.law_titles != "off" else None
 
     def __call__(self, doc: Doc) -> Doc:
         rule_spans = match_spans(doc, self.matcher, self.labels, self.tokenizer)
@@ -593,7 +692,10 @@ class RuleMatcher:
         entities = list(doc.ents)
         for span in rule_spans:
             entities = merge(entities, span, self.policy.get(span.label_, "model"))
-        doc.ents = without_table_counts(completed_laws(completed_references(filter_spans(entities))))
+        entities = filter_spans(entities)
+        if self.titles is not None:
+            entities = fitted_to_titles(entities, title_spans(doc, self.titles, self.tokenizer), self.law_titles)
+        doc.ents = without_table_counts(completed_laws(completed_references(entities)))
         return doc
 
 
@@ -601,10 +703,12 @@ DEFAULT_POLICY = {"REF": "rule", "DATE": "rule", "LAW": "extend"}
 
 
 # Like spaCy's entity_ruler it requires no entities: it merges with whatever entities the Doc has.
-@Language.factory("kamerbrief_rules", default_config={"labels": list(LABELS), "policy": DEFAULT_POLICY, "prefer": None},
+@Language.factory("kamerbrief_rules", default_config={"labels": list(LABELS), "policy": DEFAULT_POLICY, "prefer": None,
+                                                      "law_titles": "off"},
                   assigns=["doc.ents", "doc.spans"])
-def make_rules(nlp: Language, name: str, labels: list[str], policy: dict[str, str], prefer: list[str] | None) -> RuleMatcher:
-    return RuleMatcher(nlp, name, labels, policy, prefer)
+def make_rules(nlp: Language, name: str, labels: list[str], policy: dict[str, str], prefer: list[str] | None,
+               law_titles: str) -> RuleMatcher:
+    return RuleMatcher(nlp, name, labels, policy, prefer, law_titles)
 
 
 @lru_cache(maxsize=1)

@@ -9,7 +9,8 @@ offset map in ``doc._.source_offsets`` (``doc._.to_source``, ``span._.source_sta
 Extra infix rules split words glued together by a missing break in the source, so no entity takes
 its neighbour along: a lowercase-to-capital boundary (``UtrechtPostbus``: at least three lowercase
 letters before, a capital and two lowercase letters after, so ``PvdA``, ``KvK``, ``DigiD`` and
-``McDonald`` stay whole) and a full stop or closing bracket before a capitalised word (``WLZ.Daarnaast``,
+``McDonald`` stay whole), a digit-to-word boundary (``284Artikel``: a capital and two lowercase letters after
+the digit, so ``125c`` and ``2730M`` stay whole) and a full stop or closing bracket before a capitalised word (``WLZ.Daarnaast``,
 ``88).De``, ``Jeugdwet(2014)Daarna``; spaCy's Dutch rules split only ``Wlz.Daarnaast``), and a table's cell
 bar before a word (``|maart 2004``). Set in config.cfg::
 
@@ -34,6 +35,7 @@ from kamerbrief.pipeline.normalize import normalize_text
 LOWER = "a-zà-öø-ÿ"
 GLUED_INFIXES = [
     rf"(?<=[{LOWER}]{{3}})(?=[A-Z][{LOWER}]{{2}})",  # UtrechtPostbus
+    rf"(?<=[0-9])(?=[A-Z][{LOWER}]{{2}})",  # 284Artikel 43, 2019Het (an article's letter stays: 125c, 2730M)
     rf"(?<=[A-Za-z0-9\)\]]{{2}})\.(?=[A-Z][{LOWER}])",  # WLZ.Daarnaast, ARAR.Na, 88).De
     rf"[\)\]](?=[A-Za-z{LOWER}.])",  # (2019)Het, [1]zie, 88).De
     rf"(?<=[A-Za-z{LOWER}0-9])[\(\[]",  # Jeugdwet(2014

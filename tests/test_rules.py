@@ -156,3 +156,70 @@ def test_grouped_matcher_finds_what_one_matcher_of_all_patterns_finds():
     for text in texts:
         doc = nlp.make_doc(text)
         assert sorted(grouped(doc)) == sorted(single(doc)), text
+
+
+LAW_TITLE_CASES = [
+    # (mode, text, the model's entities as (text, label), expected entities)
+    ("extend", "Dit volgt uit de Wet overheidspersoneel onder de werknemersverzekeringen.",
+     [("Wet overheidspersoneel", "LAW")], [("Wet overheidspersoneel onder de werknemersverzekeringen", "LAW")]),
+    ("extend", "Voor de Zorgverzekeringswet commissarissen geldt iets anders.",
+     [("Zorgverzekeringswet commissarissen", "LAW")], [("Zorgverzekeringswet commissarissen", "LAW")]),
+    ("snap", "Voor de Zorgverzekeringswet commissarissen geldt iets anders.",
+     [("Zorgverzekeringswet commissarissen", "LAW")], [("Zorgverzekeringswet", "LAW")]),
+    # a title followed by a capitalised word may be the start of a longer title the lexicon lacks
+    ("snap", "De Zorgverzekeringswet BES geldt daar.", [("Zorgverzekeringswet BES", "LAW")], [("Zorgverzekeringswet BES", "LAW")]),
+    # inside a REF the law stays part of the reference, and a REF that cut the title short takes the rest of it
+    ("extend", "Zie artikel 3 van de Wet overheidspersoneel onder de werknemersverzekeringen.",
+     [("artikel 3 van de Wet overheidspersoneel", "REF")],
+     [("artikel 3 van de Wet overheidspersoneel onder de werknemersverzekeringen", "REF")]),
+    # a REF that runs on past the law's title into the sentence ends with the title, not where a part is joined
+    ("snap", "Hij wordt op grond van artikel 96b van de Ambtenarenwet eervol ontslagen.",
+     [("artikel 96b van de Ambtenarenwet eervol", "REF")], [("artikel 96b van de Ambtenarenwet", "REF")]),
+    ("extend", "Hij wordt op grond van artikel 96b van de Ambtenarenwet eervol ontslagen.",
+     [("artikel 96b van de Ambtenarenwet eervol", "REF")], [("artikel 96b van de Ambtenarenwet eervol", "REF")]),
+    ("snap", "Zie artikel 5 Ambtenarenwet jo artikel 6 van het besluit.",
+     [("artikel 5 Ambtenarenwet jo artikel 6", "REF")], [("artikel 5 Ambtenarenwet jo artikel 6", "REF")]),
+    # a longer title that names the law is left whole
+    ("snap", "De Wet tot wijziging van de Wet overheidspersoneel onder de werknemersverzekeringen is aangenomen.",
+     [("Wet tot wijziging van de Wet overheidspersoneel", "LAW")], [("Wet tot wijziging van de Wet overheidspersoneel", "LAW")]),
+    # the LAW patterns alone cut the title after its first word; the lexicon's title covers it (any Unicode space)
+    ("off", "Dit volgt uit de Wet\u00a0overheidspersoneel onder de werknemersverzekeringen.", [],
+     [("Wet\u00a0overheidspersoneel", "LAW")]),
+    ("extend", "Dit volgt uit de Wet\u00a0overheidspersoneel onder de werknemersverzekeringen.", [],
+     [("Wet\u00a0overheidspersoneel onder de werknemersverzekeringen", "LAW")]),
+    # where neither the model nor a pattern found it
+    ("off", "Dit volgt uit het Algemeen militair ambtenarenreglement.", [], []),
+    ("add", "Dit volgt uit het Algemeen militair ambtenarenreglement.", [], [("Algemeen militair ambtenarenreglement", "LAW")]),
+]
+
+
+@pytest.mark.parametrize("mode,text,model,expected", LAW_TITLE_CASES, ids=[f"{c[0]}:{c[1][:30]}" for c in LAW_TITLE_CASES])
+def test_law_titles_fit_the_models_laws_to_the_lexicon(mode, text, model, expected):
+    nlp = spacy.blank("nl")
+    nlp.add_pipe("kamerbrief_rules", config={"labels": ["LAW"], "law_titles": mode})
+    doc = nlp.make_doc(text)
+    doc.ents = [doc.char_span(text.index(t), text.index(t) + len(t), label=label) for t, label in model]
+    assert [(e.text, e.label_) for e in nlp.get_pipe("kamerbrief_rules")(doc).ents] == expected
+
+
+def test_law_titles_setting_is_checked():
+    from kamerbrief.errors import KamerbriefError
+
+    nlp = spacy.blank("nl")
+    with pytest.raises(KamerbriefError, match="law_titles"):
+        nlp.add_pipe("kamerbrief_rules", config={"law_titles": "always"})
+
+
+def test_law_title_lexicon_is_read_from_citation_clauses():
+    from kamerbrief.data.law_titles import clean_title, law_titles
+
+    assert clean_title("Wet op de expertisecentra. ") == "Wet op de expertisecentra"
+    assert clean_title("Archiefwet met vermelding van het jaartal van het *Staatsblad* waarin zij zal worden geplaatst.") == "Archiefwet"
+    assert clean_title('"Algemene wet inzake rijksbelastingen".  ') == "Algemene wet inzake rijksbelastingen"
+    assert clean_title("Algemeen militair ambtenarenreglement, afgekort AMAR") == "Algemeen militair ambtenarenreglement"
+    assert clean_title("Wet.") is None and clean_title("de wet") is None and clean_title("Subsidieplafonds 2020.") is None
+    records = [{"id": "BWBR1", "text": "Artikel 9\n\nDeze wet wordt aangehaald als: Wet overheidspersoneel onder de "
+                                       "werknemersverzekeringen.\n"},
+               {"id": "BWBR2", "text": "Dit besluit wordt aangehaald als: Besluit geheim.\n"},
+               {"id": "BWBR3", "title": "Wet van 1 november 2012, houdende nieuwe regels (Aanbestedingswet 2012)", "text": ""}]
+    assert law_titles(records, excluded={"BWBR2"}) == ["Aanbestedingswet 2012", "Wet overheidspersoneel onder de werknemersverzekeringen"]
