@@ -23,7 +23,7 @@ the default model REF ``rule``, DATE and LAW ``longer``, law titles ``snap``); e
 
 Law titles (``law_titles``: ``off``, ``add``, ``extend``, ``snap``; :func:`fitted_to_titles`): a ``PhraseMatcher``
 of the citation titles Dutch laws and regulations give themselves (``pipeline/law_titles.txt``, built from the
-shared nl-gov-text corpus by ``python -m kamerbrief.data.law_titles``) fits the merged LAW and REF spans to whole
+shared nl-gov-text corpus by ``python -m kamerbrief.training.law_titles``) fits the merged LAW and REF spans to whole
 titles: a LAW or REF that cut a title short is widened to it, and one that ran on past it into the sentence
 ("Zorgverzekeringswet commissaris", "artikel 96b van de Ambtenarenwet eervol") is cut at its end.
 
@@ -309,7 +309,7 @@ TRAILING = {"van", "de", "het", "der", ",", "onder", "lid", "en", "of", "tot", "
             "betreffende", "houdende", "ter", "door", "aan", "aanhef", "onderdeel", "sub", "(", "-"}
 LABELS = ("DATE", "REF", "LAW")
 POLICIES = ("rule", "extend", "longer", "model")
-# The citation titles of Dutch laws and regulations (built by ``python -m kamerbrief.data.law_titles``).
+# The citation titles of Dutch laws and regulations (built by ``python -m kamerbrief.training.law_titles``).
 LAW_TITLES_FILE = Path(__file__).with_name("law_titles.txt")
 # Characters that are spaces for the patterns (str.isspace() covers U+00A0, U+2009, U+202F, U+3000 ...; U+200B is not).
 OTHER_SPACE = re.compile(r"[^\S ]|\u200b|\u2060|\ufeff")

@@ -211,7 +211,7 @@ def test_law_titles_setting_is_checked():
 
 
 def test_law_title_lexicon_is_read_from_citation_clauses():
-    from kamerbrief.data.law_titles import clean_title, law_titles
+    from kamerbrief.training.law_titles import clean_title, law_titles
 
     assert clean_title("Wet op de expertisecentra. ") == "Wet op de expertisecentra"
     assert clean_title("Archiefwet met vermelding van het jaartal van het *Staatsblad* waarin zij zal worden geplaatst.") == "Archiefwet"
@@ -223,3 +223,17 @@ def test_law_title_lexicon_is_read_from_citation_clauses():
                {"id": "BWBR2", "text": "Dit besluit wordt aangehaald als: Besluit geheim.\n"},
                {"id": "BWBR3", "title": "Wet van 1 november 2012, houdende nieuwe regels (Aanbestedingswet 2012)", "text": ""}]
     assert law_titles(records, excluded={"BWBR2"}) == ["Aanbestedingswet 2012", "Wet overheidspersoneel onder de werknemersverzekeringen"]
+
+
+def test_law_title_lexicon_takes_the_laws_amending_acts_list():
+    from kamerbrief.training.law_titles import amended_laws, law_titles
+
+    title = ("Wet van 7 juli 2010 tot wijziging van de Wet kinderopvang, de Wet op het hoger onderwijs en wetenschappelijk "
+             "onderzoek, het Wetboek van Strafrecht en enkele andere wetten in verband met de kwaliteit")
+    assert amended_laws(title) == ["Wet kinderopvang", "Wet op het hoger onderwijs en wetenschappelijk onderzoek",
+                                   "Wetboek van Strafrecht"]
+    assert amended_laws("Besluit van 3 mei 2001 houdende regels voor subsidies") == []
+    # a name must come from two titles at least
+    once = [{"id": "A", "title": title, "text": ""}]
+    assert law_titles(once, excluded=set()) == []
+    assert "Wetboek van Strafrecht" in law_titles(once + [{"id": "B", "title": title, "text": ""}], excluded=set())

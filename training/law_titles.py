@@ -1,6 +1,7 @@
 """The law-title lexicon of the ``kamerbrief_rules`` component: the citation titles ("citeertitels") that Dutch laws,
 decrees and regulations give themselves ("Deze wet wordt aangehaald als: Wet op de expertisecentra.", or in brackets
-after their formal title), read from the shared ``nl-gov-text`` corpus into ``pipeline/law_titles.txt``.
+after their formal title), and the laws that amending acts' titles list (named in two titles or more), read from the
+shared ``nl-gov-text`` corpus into ``pipeline/law_titles.txt``.
 
 A law's name is its whole title (ANNOTATION.md), and long titles are where the model cuts a LAW short ("Wet
 overheidspersoneel" of "Wet overheidspersoneel onder de werknemersverzekeringen") or runs on into the sentence
@@ -8,13 +9,14 @@ overheidspersoneel" of "Wet overheidspersoneel onder de werknemersverzekeringen"
 Documents of the dev and held-out splits (``data/standoff/{dev,test,test-real}.jsonl``) are left out, so a title only
 those documents give is not in the lexicon that is measured on them.
 
-    python -m kamerbrief.data.law_titles            # rewrites pipeline/law_titles.txt
+    python -m kamerbrief.training.law_titles            # rewrites pipeline/law_titles.txt
 """
 from __future__ import annotations
 
 import argparse
 import hashlib
 import re
+from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -49,6 +51,26 @@ def clean_title(raw: str) -> str | None:
     return title
 
 
+# The laws an amending act's title lists ("Wet van ... tot wijziging van de Wet X, het Wetboek Y en de Z in verband met
+# ..."): the codes and big laws the corpus holds no document of give their names only here.
+AMENDED = re.compile(r"(?:tot|houdende|in verband met)\s+(?:wijziging|aanpassing|intrekking|aanvulling)(?:\s+en\s+\w+)?\s+van\s+"
+                     r"(?:onder meer\s+|enige\s+bepalingen\s+(?:van|in)\s+)?(.*)")
+# List items start with an article: "Wet op het hoger onderwijs en wetenschappelijk onderzoek" is one name.
+AMENDED_ITEM = re.compile(r",\s+(?=(?:de|het)\s)|\s+(?:en|alsmede)\s+(?=(?:de|het)\s)")
+AMENDED_END = re.compile(r"\s+(?:in verband met|met betrekking tot|met betrekking|ter|tot|teneinde|met het oog op|ten behoeve van|"
+                         r"inzake|betreffende|houdende|waarin|om|voor zover|en (?:enige|enkele|andere|diverse|een|daarmee))\b.*$|[,;:(].*$")
+MIN_AMENDED = 2   # named in at least two titles: a one-off item is more often a cut phrase than a name
+
+
+def amended_laws(title: str) -> list[str]:
+    """The names in the list of laws an amending act's ``title`` changes."""
+    match = AMENDED.search(title)
+    if not match:
+        return []
+    items = (AMENDED_END.sub("", re.sub(r"^(de|het)\s+", "", item.strip())).strip() for item in AMENDED_ITEM.split(match.group(1)))
+    return [item for item in items if len(item.split()) <= 10 and not re.match(r"Boek \d", item)]
+
+
 def excluded_documents(data_dir: Path) -> set[str]:
     """Document ids of the dev and held-out standoff splits."""
     ids = set()
@@ -60,13 +82,15 @@ def excluded_documents(data_dir: Path) -> set[str]:
 
 
 def law_titles(records: Iterable[dict], excluded: set[str]) -> list[str]:
-    titles = set()
+    titles, amended = set(), Counter()
     for record in records:
         if record.get("id") in excluded:
             continue
         named = [m.group(1) for m in CITATION.finditer(record.get("text") or "")]
         named += [m.group(1) for m in SHORT_TITLE.finditer(record.get("title") or "")]
         titles.update(title for title in map(clean_title, named) if title)
+        amended.update(title for title in map(clean_title, amended_laws(record.get("title") or "")) if title)
+    titles.update(title for title, n in amended.items() if n >= MIN_AMENDED)
     return sorted(titles)
 
 
@@ -74,7 +98,7 @@ def build(shared_dir: Path, data_dir: Path, out: Path = LAW_TITLES_FILE) -> int:
     corpus = shared_dir / CORPUS
     digest = hashlib.sha256(corpus.read_bytes()).hexdigest()[:16]
     titles = law_titles((record for _, record in read_jsonl(corpus)), excluded_documents(data_dir))
-    header = (f"# Law citation titles (python -m kamerbrief.data.law_titles): {len(titles)} titles from ../shared/{CORPUS} "
+    header = (f"# Law citation titles (python -m kamerbrief.training.law_titles): {len(titles)} titles from ../shared/{CORPUS} "
               f"(sha256 {digest}), documents of data/standoff/{{{','.join(EXCLUDED_SPLITS)}}}.jsonl left out.\n")
     out.write_text(header + "".join(f"{t}\n" for t in titles), encoding="utf-8")
     return len(titles)
