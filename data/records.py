@@ -293,6 +293,24 @@ def to_standoff(record: dict, spans: list[tuple[int, int]], source: str, doc_id:
     return standoff
 
 
+# A record's source kind: every score is reported per kind (README, "Status").
+REAL, TEAM_WRITTEN = "real", "team-written"
+
+
+def source_kind(record: dict) -> tuple[str, str]:
+    """``(kind, corpus)`` of a gold record: ``("real", "circulaires")`` for a document of a corpus in
+    ``../shared`` (a standoff record: ``source`` is the corpus file relative to ``shared/``, with
+    ``doc_id`` / ``path``), ``("team-written", "team-written")`` for a letter the team wrote (inline
+    text, ``source`` "kamerbrief team-written ..."). A document that is a letter file belongs to the
+    folder it lies in (``corpora/handelingen-xml/h-tk-....xml``: ``handelingen-xml``)."""
+    source = str(record.get("source") or "")
+    if "doc_id" in record or "path" in record or source.startswith(("corpora/", "seeds/")):
+        parts = source.split("/")
+        name = parts[-2] if is_document_file(source) and len(parts) > 1 else parts[-1]
+        return REAL, name.split(".", 1)[0] or "unknown"
+    return TEAM_WRITTEN, TEAM_WRITTEN
+
+
 def iter_record_files(paths: Iterable[str | Path]) -> Iterator[Path]:
     """Expand files and directories (recursively) into the ``*.jsonl`` record files they hold. A
     subfolder that cannot be listed is yielded itself, so that reading it reports the coded error."""

@@ -31,7 +31,7 @@ from seqeval.metrics.v1 import precision_recall_fscore_support as seq_prfs
 from seqeval.scheme import IOB2, Entities
 from sklearn.metrics import precision_recall_fscore_support
 
-from kamerbrief.data.records import is_document_file
+from kamerbrief.data.records import REAL, TEAM_WRITTEN, source_kind  # noqa: F401  (the evaluation's names for them)
 from kamerbrief.data.schema import ENTITY_LABELS, PARAGRAPH_LABELS, STANCES
 
 Span = tuple  # (start, end, label)
@@ -46,7 +46,6 @@ __all__ = [
     "normalise_actor",
 ]
 
-REAL, TEAM_WRITTEN = "real", "team-written"
 
 
 
@@ -80,20 +79,6 @@ class ScoredParagraph:
     # in paragraph offsets; ``gold_commitments`` is None where the letter's commitments are not annotated.
     gold_commitments: list[dict] | None = None
     pred_commitments: list[dict] = field(default_factory=list)
-
-
-def source_kind(record: dict) -> tuple[str, str]:
-    """``(kind, corpus)`` of a gold record: ``("real", "circulaires")`` for a document of a corpus in
-    ``../shared`` (a standoff record: ``source`` is the corpus file relative to ``shared/``, with
-    ``doc_id`` / ``path``), ``("team-written", "team-written")`` for a letter the team wrote (inline
-    text, ``source`` "kamerbrief team-written ..."). A document that is a letter file belongs to the
-    folder it lies in (``corpora/handelingen-xml/h-tk-....xml``: ``handelingen-xml``)."""
-    source = str(record.get("source") or "")
-    if "doc_id" in record or "path" in record or source.startswith(("corpora/", "seeds/")):
-        parts = source.split("/")
-        name = parts[-2] if is_document_file(source) and len(parts) > 1 else parts[-1]
-        return REAL, name.split(".", 1)[0] or "unknown"
-    return TEAM_WRITTEN, TEAM_WRITTEN
 
 
 # --------------------------------------------------------------------------------------------------

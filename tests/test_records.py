@@ -80,6 +80,8 @@ def test_validator_accepts_clean_records_and_reports_counts(tmp_path):
     stats = corpus_stats([tmp_path])
     assert stats["dev"]["letters"] == 1 and stats["dev"]["ORG"] == 2 and stats["dev"]["deadline"] == 1
     assert stats["dev"]["stance:adopted"] == 1
+    # every paragraph counted by source kind: the markup letter is team-written (inline text)
+    assert stats["dev"]["team-written paragraphs"] == stats["dev"]["paragraphs"] > 0 and stats["dev"]["real paragraphs"] == 0
 
 
 def test_paragraph_problems_on_whitespace_spans():
@@ -99,6 +101,8 @@ def test_standoff_round_trip_against_the_seed_letter(shared_dir, tmp_path):
     write_records(tmp_path / "s.jsonl", [standoff])
     back = resolve(next(read_records(tmp_path / "s.jsonl")), shared_dir)
     assert [p["text"] for p in back["paragraphs"]] == [p["text"] for p in inline["paragraphs"]]
+    stats = corpus_stats([tmp_path / "s.jsonl"], shared_dir)[str(tmp_path / "s.jsonl")]
+    assert stats["real paragraphs"] == 3 and stats["team-written paragraphs"] == 0
     standoff["paragraphs"][1]["text_sha256"] = "0" * 16
     with pytest.raises(StandoffResolutionError, match="hash mismatch"):
         resolve(standoff, shared_dir)
