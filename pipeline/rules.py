@@ -378,6 +378,9 @@ HOUR_PERIODS = {"periode", "tijdsruimte", "termijn", "duur"}   # "een termijn va
 HOUR_AFTER = {"na", "nadat", "durende", "voorafgaand", "voorafgaande"}   # "36 uur na het overlijden"
 RATE_UNITS = {"dag", "week", "maand", "etmaal"}   # "8 uur per week"; "zes maanden per kalenderjaar" stays a duration
 EVERY = {"elk", "elke", "ieder", "iedere"}
+CYCLE_DETERMINERS = {"het", "enig", "dat"}   # "van het (betrokken) kalenderjaar", "van enig kalenderjaar"
+CYCLE_ADJECTIVES = {"betrokken", "lopende", "desbetreffende", "betreffende", "voorafgaande", "voorgaande",
+                    "daaropvolgende", "volgende", "komende"}
 DATE_LIST_WORDS = {"en", ",", "of", "t/m", "tot", "met", "–", "-"}
 
 
@@ -426,14 +429,32 @@ def _not_a_date(view: Doc, start: int, end: int) -> bool:
             return True
     if len(words) == 1 and _among_numbers(view, start):
         return True
-    if words[-1] in MONTHS:
-        i = end   # over the rest of a list of days ("1 januari en 1 juli") to what follows it
-        while i < len(view) and (view[i].lower_ in DATE_LIST_WORDS or view[i].lower_ in MONTHS or view[i].like_num):
-            i += 1
-        following = [t.lower_ for t in view[i:i + 2]]
-        if len(following) == 2 and following[0] == "van" and following[1] in EVERY:
-            return True
-    return False
+    return words[-1] in MONTHS and _recurs_yearly(view, end)
+
+
+def _recurs_yearly(view: Doc, end: int) -> bool:
+    """Whether the days or months before token ``end`` recur every year: "1 januari en 1 juli van elk jaar", "31 maart
+    van het schooljaar", "1 maart van het betrokken kalenderjaar" (a frequency, ANNOTATION.md: not DATE), but not
+    "1 maart van het jaar 2020"."""
+    i = end   # over the rest of a list of days ("1 januari en 1 juli") to what follows it
+    while i < len(view) and (view[i].lower_ in DATE_LIST_WORDS or view[i].lower_ in MONTHS or view[i].like_num):
+        i += 1
+    following = [t.lower_ for t in view[i:i + 5]]
+    if following[:1] != ["van"] or len(following) < 2:
+        return False
+    if following[1] in EVERY:
+        return True
+    j = 2 if following[1] in CYCLE_DETERMINERS else 0
+    if j and j < len(following) and following[j] in CYCLE_ADJECTIVES:
+        j += 1
+    return bool(j) and j < len(following) and following[j] in YEAR_KINDS and not (
+        j + 1 < len(following) and YEAR_TOKEN.match(following[j + 1]))
+
+
+def without_recurring_days(entities: list[Span]) -> list[Span]:
+    """``entities`` without a DATE of days or months without a year that recur every year (:func:`_recurs_yearly`),
+    whoever proposed it."""
+    return [e for e in entities if not (e.label_ == "DATE" and e[-1].lower_ in MONTHS and _recurs_yearly(e.doc, e.end))]
 
 
 ARTICLE_NUMBER_TOKEN = re.compile(f"^{ARTICLE_NUMBER}$")
@@ -695,7 +716,7 @@ class RuleMatcher:
         entities = filter_spans(entities)
         if self.titles is not None:
             entities = fitted_to_titles(entities, title_spans(doc, self.titles, self.tokenizer), self.law_titles)
-        doc.ents = without_table_counts(completed_laws(completed_references(entities)))
+        doc.ents = without_recurring_days(without_table_counts(completed_laws(completed_references(entities))))
         return doc
 
 

@@ -237,3 +237,15 @@ def test_law_title_lexicon_takes_the_laws_amending_acts_list():
     once = [{"id": "A", "title": title, "text": ""}]
     assert law_titles(once, excluded=set()) == []
     assert "Wetboek van Strafrecht" in law_titles(once + [{"id": "B", "title": title, "text": ""}], excluded=set())
+
+
+def test_days_that_recur_every_year_are_no_date_whoever_proposed_them():
+    """A model's DATE of a yearless day followed by "van het schooljaar" goes like a pattern's (ANNOTATION.md: recurring
+    dates are not DATE); with a year after it, it stays."""
+    nlp = spacy.blank("nl")
+    nlp.add_pipe("kamerbrief_rules", config={"labels": ["LAW"]})
+    for text, expected in [("Na 31 maart van het schooljaar telt de groei.", []),
+                           ("Na 31 maart van het jaar 2020 telt de groei.", [("31 maart", "DATE")])]:
+        doc = nlp.make_doc(text)
+        doc.ents = [doc.char_span(text.index("31 maart"), text.index("31 maart") + 8, label="DATE")]
+        assert [(e.text, e.label_) for e in nlp.get_pipe("kamerbrief_rules")(doc).ents] == expected
