@@ -122,6 +122,10 @@ DATE_PATTERNS = [
     [{"LOWER": "de"}, {"LOWER": "maand"}, MONTH, YEAR],
     [ARTICLE, {"LOWER": {"IN": YEAR_KINDS}}, YEAR],
     [ARTICLE, {"LOWER": {"IN": YEAR_KINDS}}, YEAR, {"ORTH": {"IN": ["-", "–", "/"]}}, YEAR],
+    # Vague periods are DATE with range null (ANNOTATION.md: "geruime tijd", "enige tijd").
+    [{"LOWER": "te"}, {"LOWER": "zijner"}, {"LOWER": "tijd"}],
+    [{"LOWER": {"IN": ["geruime", "enige", "langere"]}}, {"LOWER": "tijd"}],
+    [{"LOWER": "de"}, {"LOWER": "komende"}, {"LOWER": "tijd"}],
 ]
 
 ORDINAL_WORDS = ["eerste", "tweede", "derde", "vierde", "vijfde", "zesde", "zevende", "achtste", "negende", "tiende",
@@ -320,7 +324,7 @@ OTHER_SPACE = re.compile(r"[^\S ]|\u200b|\u2060|\ufeff")
 # time, and most paragraphs lack digits, "art" or a law word. (Checked per pattern: every citation and article
 # pattern has a required token with a digit; every law pattern starts with a law word, an abbreviation or a head.)
 DATE_WORDS = re.compile(r"\d|jaar|jaren|einde|kwarta|helft|tertiaal|zomer|winter|lente|herfst|reces|dag|week|weken|maand|uur|uren"
-                        r"|decenni|begrotingsbehandeling")
+                        r"|decenni|begrotingsbehandeling|tijd\b")
 LAW_WORDS = re.compile(LAW_WORD)
 LAW_CASED = re.compile("|".join(re.escape(w) for w in [*LAW_ABBREVIATIONS, *LAW_HEADS, "Beschikking"]))
 DIGIT = re.compile(r"\d")  # what the patterns' REGEX predicates call a digit
