@@ -110,7 +110,8 @@ def data_stats(
     paths: list[Path] = typer.Argument(..., help="Record files (*.jsonl) or directories holding them."),
     shared: Path | None = typer.Option(None, help="The shared/ folder that standoff records point into."),
 ) -> None:
-    """Count letters, paragraphs, words, paragraph labels, stances and entity labels per split."""
+    """Count letters, paragraphs (all, real documents, team-written letters), words, paragraph labels, stances and
+    entity labels per split."""
     from kamerbrief.data.stats import corpus_stats, format_stats
 
     try:

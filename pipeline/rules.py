@@ -502,14 +502,19 @@ def completed_reference(doc: Doc, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def match_spans(doc: Doc, matcher: GroupedMatcher, labels: tuple[str, ...] = LABELS, tokenizer=None) -> list[Span]:
+def rule_view(doc: Doc, tokenizer=None) -> Doc:
+    """``doc`` as the patterns read it: Unicode spaces made ASCII spaces (same offsets, see the module docstring) and,
+    with ``tokenizer``, cut by that tokenizer, not as ``doc``'s tokens, which the model may have split at its entity
+    edges (``nr|.`` after an entity "nr")."""
+    plain = OTHER_SPACE.sub(" ", doc.text)
+    return doc if plain == doc.text and tokenizer is None else _tokenizer_doc(doc, plain, tokenizer)
+
+
+def match_spans(doc: Doc, matcher: GroupedMatcher, labels: tuple[str, ...] = LABELS, tokenizer=None,
+                view: Doc | None = None) -> list[Span]:
     """Non-overlapping rule spans of ``doc`` (the longest match wins; a tie goes to REF, then LAW, then
-    DATE), trailing function words trimmed. Unicode spaces count as spaces (see the module docstring).
-    With ``tokenizer`` the patterns match on the text as that tokenizer cuts it, not on ``doc``'s tokens,
-    which the model may have split at its entity edges (``nr|.`` after an entity "nr")."""
-    text = doc.text
-    plain = OTHER_SPACE.sub(" ", text)
-    view = doc if plain == text and tokenizer is None else _tokenizer_doc(doc, plain, tokenizer)
+    DATE), trailing function words trimmed, matched on :func:`rule_view` (``view`` if the caller made it)."""
+    view = rule_view(doc, tokenizer) if view is None else view
     rank = {"REF": 0, "LAW": 1, "DATE": 2}
     found = []
     for match_id, start, end in matcher(view):
@@ -636,10 +641,9 @@ def title_matcher(vocab, tokenizer, titles: list[str]) -> PhraseMatcher:
     return matcher
 
 
-def title_spans(doc: Doc, matcher: PhraseMatcher, tokenizer=None) -> list[Span]:
-    """The longest non-overlapping law titles of the lexicon in ``doc`` as LAW spans (Unicode spaces count as spaces)."""
-    plain = OTHER_SPACE.sub(" ", doc.text)
-    view = doc if plain == doc.text and tokenizer is None else _tokenizer_doc(doc, plain, tokenizer)
+def title_spans(doc: Doc, matcher: PhraseMatcher, view: Doc) -> list[Span]:
+    """The longest non-overlapping law titles of the lexicon in ``doc`` as LAW spans, matched on ``view``
+    (:func:`rule_view`: Unicode spaces count as spaces)."""
     spans = []
     for _, start, end in matcher(view):
         span = doc.char_span(view[start].idx, view[end - 1].idx + len(view[end - 1]), label="LAW", alignment_mode="expand")
@@ -712,14 +716,15 @@ class RuleMatcher:
         self.titles = title_matcher(nlp.vocab, self.tokenizer, read_law_titles()) if self.law_titles != "off" else None
 
     def __call__(self, doc: Doc) -> Doc:
-        rule_spans = match_spans(doc, self.matcher, self.labels, self.tokenizer)
+        view = rule_view(doc, self.tokenizer)   # once, for the patterns and the titles
+        rule_spans = match_spans(doc, self.matcher, self.labels, view=view)
         doc.spans["rules"] = rule_spans
         entities = list(doc.ents)
         for span in rule_spans:
             entities = merge(entities, span, self.policy.get(span.label_, "model"))
         entities = filter_spans(entities)
         if self.titles is not None:
-            entities = fitted_to_titles(entities, title_spans(doc, self.titles, self.tokenizer), self.law_titles)
+            entities = fitted_to_titles(entities, title_spans(doc, self.titles, view), self.law_titles)
         doc.ents = without_recurring_days(without_table_counts(completed_laws(completed_references(entities))))
         return doc
 

@@ -193,13 +193,18 @@ LAW_TITLE_CASES = [
 ]
 
 
-@pytest.mark.parametrize("mode,text,model,expected", LAW_TITLE_CASES, ids=[f"{c[0]}:{c[1][:30]}" for c in LAW_TITLE_CASES])
-def test_law_titles_fit_the_models_laws_to_the_lexicon(mode, text, model, expected):
+def _after_rules(config: dict, text: str, model: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The entities after the rules component (``config``) ran on ``text`` carrying a model's entities ``model``."""
     nlp = spacy.blank("nl")
-    nlp.add_pipe("kamerbrief_rules", config={"labels": ["LAW"], "law_titles": mode})
+    nlp.add_pipe("kamerbrief_rules", config=config)
     doc = nlp.make_doc(text)
     doc.ents = [doc.char_span(text.index(t), text.index(t) + len(t), label=label) for t, label in model]
-    assert [(e.text, e.label_) for e in nlp.get_pipe("kamerbrief_rules")(doc).ents] == expected
+    return [(e.text, e.label_) for e in nlp.get_pipe("kamerbrief_rules")(doc).ents]
+
+
+@pytest.mark.parametrize("mode,text,model,expected", LAW_TITLE_CASES, ids=[f"{c[0]}:{c[1][:30]}" for c in LAW_TITLE_CASES])
+def test_law_titles_fit_the_models_laws_to_the_lexicon(mode, text, model, expected):
+    assert _after_rules({"labels": ["LAW"], "law_titles": mode}, text, model) == expected
 
 
 def test_law_titles_setting_is_checked():
@@ -242,10 +247,6 @@ def test_law_title_lexicon_takes_the_laws_amending_acts_list():
 def test_days_that_recur_every_year_are_no_date_whoever_proposed_them():
     """A model's DATE of a yearless day followed by "van het schooljaar" goes like a pattern's (ANNOTATION.md: recurring
     dates are not DATE); with a year after it, it stays."""
-    nlp = spacy.blank("nl")
-    nlp.add_pipe("kamerbrief_rules", config={"labels": ["LAW"]})
     for text, expected in [("Na 31 maart van het schooljaar telt de groei.", []),
                            ("Na 31 maart van het jaar 2020 telt de groei.", [("31 maart", "DATE")])]:
-        doc = nlp.make_doc(text)
-        doc.ents = [doc.char_span(text.index("31 maart"), text.index("31 maart") + 8, label="DATE")]
-        assert [(e.text, e.label_) for e in nlp.get_pipe("kamerbrief_rules")(doc).ents] == expected
+        assert _after_rules({"labels": ["LAW"]}, text, [("31 maart", "DATE")]) == expected
