@@ -91,6 +91,7 @@ def main(argv: list[str] | None = None) -> None:
         import subprocess
 
         from kamerbrief.evaluation import evaluate as ev
+        from kamerbrief.paths import portable_path
 
         records = ev.load_gold(args.data)
         nlp = ev.load_pipeline(args.model, args.precision)
@@ -98,7 +99,7 @@ def main(argv: list[str] | None = None) -> None:
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
         dirty = bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True).stdout)
         write_items(args.out, items, {"commit": commit + ("+changes" if dirty else ""), "model": ev.model_fields(nlp)["name"],
-                                      "precision": args.precision, "data": [str(p) for p in args.data]})
+                                      "precision": args.precision, "data": [portable_path(p) for p in args.data]})
         print(f"{len(items)} paragraphs of {len(records)} records -> {args.out}")
         return
     comparison = compare_files(args.a, args.b, args.n_bootstrap, args.seed)

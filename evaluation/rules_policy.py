@@ -40,6 +40,15 @@ CANDIDATES: dict[str, dict] = {
                             "REF, DATE rule wins; LAW extends": {"REF": "rule", "DATE": "rule", "LAW": "extend"}}.items()
        for mode in ("add", "extend", "snap")},
 }
+# The candidates above were measured before the road rules (LOC) existed: they keep the labels they had.
+CANDIDATES = {name: {"labels": ["DATE", "REF", "LAW"], **rules} if rules and "labels" not in rules else rules
+              for name, rules in CANDIDATES.items()}
+# The road rules (LOC: road numbers, junctions, exits' places; pipeline/rules.py ROAD_PATTERNS) on the policy chosen so far.
+CANDIDATES.update({
+    f"REF rule wins; DATE, LAW longer; law titles snap; roads LOC {mode}": {
+        "labels": ["DATE", "REF", "LAW", "LOC"], "policy": {"REF": "rule", "DATE": "longer", "LAW": "longer", "LOC": mode},
+        "law_titles": "snap"}
+    for mode in ("model", "longer", "rule")})
 
 
 def model_predictions(nlp, records: list[dict], batch_size: int = DEFAULT_BATCH_SIZE) -> list[dict]:

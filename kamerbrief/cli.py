@@ -172,6 +172,8 @@ def data_select(
     pool: int = typer.Option(200, help="Documents drawn at random from each corpus to score (scoring is the slow part)."),
     passage: int = typer.Option(40, help="Documents longer than this many paragraphs are offered as passages of this length."),
     seed: int = typer.Option(0, help="Seed for the document pool and the random strategy."),
+    kind: list[str] = typer.Option([], help="Offer only documents of this kind, as the collection records it (e.g. KB, "
+                                   "wet, AMvB, ministeriele-regeling; repeat for several)."),
     shared: Path | None = typer.Option(None, help="The shared/ folder (default: ../shared)."),
 ) -> None:
     """Choose passages to annotate next, where the model is least sure (entity-tag margins, paragraph-label
@@ -186,7 +188,7 @@ def data_select(
         _fail("error: no shared/ folder found (pass --shared)", 2)
     try:
         chosen, manifest = select_for_annotation(model, corpora, shared_dir, out_dir, n, strategy, prefill, exclude, data_dir,
-                                                 pool=pool, passage=passage, seed=seed)
+                                                 pool=pool, passage=passage, seed=seed, kinds=kind)
     except KamerbriefError as err:
         _fail(f"error: {err}", 2)
     documents = len({c.record["path"] for c in chosen})

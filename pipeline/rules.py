@@ -1,5 +1,5 @@
-"""Rule patterns for REF, LAW and DATE spans (spaCy ``Matcher``), as a pipeline component and for
-pre-annotation.
+"""Rule patterns for REF, LAW and DATE spans and for roads (LOC) (spaCy ``Matcher``), as a pipeline component and
+for pre-annotation.
 
 The patterns accept any Unicode space where a space is written (no-break, narrow no-break, thin,
 zero-width ...): they match on a copy of the text with every such character replaced by an ASCII
@@ -28,8 +28,15 @@ titles: a LAW or REF that cut a title short is widened to it, and one that ran o
 ("Zorgverzekeringswet commissaris", "artikel 96b van de Ambtenarenwet eervol") is cut at its end.
 
 After merging, the component completes what a pattern or the model cut (ANNOTATION.md): a REF takes the parts
-named before its article and the number and parts after a bare "artikel"; a LAW takes the year right after it; a
-REF without a locator ("bijlage" alone) and a head word after "deze" ("deze Aanwijzing": the document itself) go.
+named before its article and the number and parts after a bare "artikel"; a law named right before or after a bare
+article joins its REF ("Gemeentewet, artikel 44", "afdeling 4.2.8 Awb"); a LAW takes the year right after it; a REF
+without a locator ("bijlage" alone), a head word after "deze" ("deze Aanwijzing": the document itself), a DATE of
+days that recur every year or of a rate's period ("per zes maanden") go; no span starts or ends on a space, and a
+"'s-Gravenhage" keeps the apostrophe the tokenizer split off.
+
+Roads (label LOC, only in a paragraph that speaks of roads: "afrit", "knooppunt", "Knp.", "rijksweg", ...): road
+numbers ("A2", "Rijksweg A2/N2"), junctions with their names ("Knp. Deil") and the place an exit is named after
+("afrit 19 (Kerkdriel)"), as the road tables of traffic regulations write them.
 """
 from __future__ import annotations
 
@@ -308,10 +315,26 @@ ARTICLE_PATTERNS = [
 REF_PATTERNS = [*CITATION_PATTERNS, *ARTICLE_PATTERNS]
 LAW_PATTERNS = [*LAW_NAMES, *DECREE_TITLES]
 
+# Roads (ANNOTATION.md: motorways are LOC), as the road tables of traffic regulations write them ("A2: Knp. Deil -
+# afrit 19 (Kerkdriel)"): a road number, "Rijksweg A2", a junction with its name, and the place an exit is named
+# after. Only in a paragraph that speaks of roads (ROAD_WORDS), since "A2" alone is also a licence or paper size.
+ROAD_NUMBER = {"TEXT": {"REGEX": r"^[AN]\d{1,3}[a-z]?(/[AN]\d{1,3}[a-z]?)?$"}}
+PLACE_WORD = {"TEXT": {"REGEX": r"^([A-Z][\w'’.-]*|'s-[A-Z][\w-]*|op|aan|den|de|bij)$"}}
+EXIT_WORDS = {"afrit", "afslag", "aansluiting"}
+ROAD_PATTERNS = [
+    [ROAD_NUMBER],
+    [{"LOWER": "rijksweg"}, ROAD_NUMBER],
+    [{"LOWER": {"IN": ["knp", "kp"]}}, {"ORTH": "."}, {"IS_TITLE": True, "OP": "+"}],
+    [{"LOWER": {"IN": ["knp.", "kp.", "knooppunt"]}}, {"IS_TITLE": True, "OP": "+"}],
+    # the place an exit is named after: the whole parenthesis, cut to its inside by _exit_place
+    [{"LOWER": {"IN": sorted(EXIT_WORDS)}}, {"TEXT": {"REGEX": r"^\d{1,3}[a-z]?$"}}, {"ORTH": "("}, {**PLACE_WORD, "OP": "+"},
+     {"ORTH": ")"}],
+]
+
 # Function words and separators a span never ends on.
 TRAILING = {"van", "de", "het", "der", ",", "onder", "lid", "en", "of", "tot", "met", "t/m", "op", "voor", "bij", "in", "inzake",
             "betreffende", "houdende", "ter", "door", "aan", "aanhef", "onderdeel", "sub", "(", "-"}
-LABELS = ("DATE", "REF", "LAW")
+LABELS = ("DATE", "REF", "LAW", "LOC")
 POLICIES = ("rule", "extend", "longer", "model")
 # The citation titles of Dutch laws and regulations (built by ``python -m kamerbrief.training.law_titles``).
 LAW_TITLES_FILE = Path(__file__).with_name("law_titles.txt")
@@ -327,12 +350,15 @@ DATE_WORDS = re.compile(r"\d|jaar|jaren|einde|kwarta|helft|tertiaal|zomer|winter
                         r"|decenni|begrotingsbehandeling|tijd\b")
 LAW_WORDS = re.compile(LAW_WORD)
 LAW_CASED = re.compile("|".join(re.escape(w) for w in [*LAW_ABBREVIATIONS, *LAW_HEADS, "Beschikking"]))
+# ("aansluiting" is left out: "in aansluiting op bijlage A1" is no road.)
+ROAD_WORDS = re.compile(r"\b(knp\.|kp\.|knooppunt|afrit|afslag|rijksweg|snelweg|autosnelweg|hectometer)")
 DIGIT = re.compile(r"\d")  # what the patterns' REGEX predicates call a digit
 GROUPS = (  # (label, patterns, test on (text, lowercased text, whether the text has a digit))
     ("DATE", with_abbreviated_months(DATE_PATTERNS), lambda text, lower, digit: DATE_WORDS.search(lower) is not None),
     ("REF", with_abbreviated_months(CITATION_PATTERNS), lambda text, lower, digit: digit),
     ("REF", with_abbreviated_months(ARTICLE_PATTERNS), lambda text, lower, digit: digit and "art" in lower),
     ("LAW", with_abbreviated_months(LAW_PATTERNS), lambda text, lower, digit: LAW_WORDS.search(lower) is not None or LAW_CASED.search(text) is not None),
+    ("LOC", ROAD_PATTERNS, lambda text, lower, digit: digit or "knp" in lower or "kp." in lower or "knooppunt" in lower),
 )
 
 
@@ -455,10 +481,25 @@ def _recurs_yearly(view: Doc, end: int) -> bool:
         j + 1 < len(following) and YEAR_TOKEN.match(following[j + 1]))
 
 
-def without_recurring_days(entities: list[Span]) -> list[Span]:
-    """``entities`` without a DATE of days or months without a year that recur every year (:func:`_recurs_yearly`),
-    whoever proposed it."""
-    return [e for e in entities if not (e.label_ == "DATE" and e[-1].lower_ in MONTHS and _recurs_yearly(e.doc, e.end))]
+def _recurring_days(span: Span) -> bool:
+    """Whether a DATE span names days or months without a year that recur every year, the cycle after the span ("31
+    maart" + "van het schooljaar") or inside it ("1 april tot en met 31 mei van het schooljaar")."""
+    months = [t.i for t in span if t.lower_ in MONTHS]
+    if not months or any(YEAR_TOKEN.match(t.text) for t in span):
+        return False
+    return _recurs_yearly(span.doc, months[-1] + 1)
+
+
+def _rate(span: Span) -> bool:
+    """Whether a DATE span is the period of a rate: "vierduizend gulden per zes maanden" (ANNOTATION.md: not DATE)."""
+    return (len(span) == 2 and span[-1].lower_ in UNITS and (span[0].like_num or span[0].lower_ in NUMBER_WORDS)
+            and span.start > 0 and span.doc[span.start - 1].lower_ == "per")
+
+
+def without_frequencies(entities: list[Span]) -> list[Span]:
+    """``entities`` without a DATE of days or months without a year that recur every year (:func:`_recurring_days`) or
+    of a rate's period (:func:`_rate`), whoever proposed it."""
+    return [e for e in entities if not (e.label_ == "DATE" and (_recurring_days(e) or _rate(e)))]
 
 
 ARTICLE_NUMBER_TOKEN = re.compile(f"^{ARTICLE_NUMBER}$")
@@ -513,19 +554,24 @@ def rule_view(doc: Doc, tokenizer=None) -> Doc:
 def match_spans(doc: Doc, matcher: GroupedMatcher, labels: tuple[str, ...] = LABELS, tokenizer=None,
                 view: Doc | None = None) -> list[Span]:
     """Non-overlapping rule spans of ``doc`` (the longest match wins; a tie goes to REF, then LAW, then
-    DATE), trailing function words trimmed, matched on :func:`rule_view` (``view`` if the caller made it)."""
+    DATE, then LOC), trailing function words trimmed, matched on :func:`rule_view` (``view`` if the caller made it)."""
     view = rule_view(doc, tokenizer) if view is None else view
-    rank = {"REF": 0, "LAW": 1, "DATE": 2}
+    rank = {"REF": 0, "LAW": 1, "DATE": 2, "LOC": 3}
+    roads = "LOC" in labels and ROAD_WORDS.search(view.text.lower()) is not None
     found = []
     for match_id, start, end in matcher(view):
         label = view.vocab.strings[match_id]
-        if label not in labels:
+        if label not in labels or label == "LOC" and not roads:
             continue
         start, end = _trimmed(view, start, _unglued_end(view, start, end))
         if label == "DATE" and _not_a_date(view, start, end) or label == "LAW" and _own_title(view, start):
             continue
         if label == "REF":
             start, end = completed_reference(view, start, end)
+        if label == "LOC" and view[start].lower_ in EXIT_WORDS:
+            if view[end - 1].text != ")":
+                continue
+            start, end = start + 3, end - 1   # "afrit 19 (Kerkdriel)": the place inside the parenthesis
         end_char = view[end - 1].idx + len(view[end - 1])
         if view[end - 1].text.endswith(".") and any(c.isdigit() for c in view[end - 1].text):
             end_char -= 1   # the sentence's full stop glued to a number ("nr. CPP2002/1006M.")
@@ -597,6 +643,27 @@ def completed_laws(entities: list[Span]) -> list[Span]:
     return sorted(out, key=lambda e: e.start)
 
 
+APOSTROPHES = {"'", "’", "‘"}
+
+
+def tidied_edges(entities: list[Span]) -> list[Span]:
+    """``entities`` without spaces at their edges (a model's span can take the run of spaces after "Het Loo" in a
+    signature line along), and a place name of the "'s-Gravenhage" kind with its apostrophe, which the tokenizer splits
+    off ("’" | "s-Gravenhage") and a model's span may leave out."""
+    out = []
+    for entity in entities:
+        doc, start, end = entity.doc, entity.start, entity.end
+        while end - start > 1 and doc[end - 1].is_space:
+            end -= 1
+        while end - start > 1 and doc[start].is_space:
+            start += 1
+        if (start > 0 and doc[start - 1].text in APOSTROPHES and not doc[start - 1].whitespace_
+                and doc[start].text[:2].lower() == "s-" and not any(e.start <= start - 1 < e.end for e in entities)):
+            start -= 1
+        out.append(entity if (start, end) == (entity.start, entity.end) else Span(doc, start, end, label=entity.label_))
+    return out
+
+
 LOCATOR = re.compile(r"\d|^([IVXLC]+|[A-Z])$")
 
 
@@ -621,6 +688,44 @@ def completed_references(entities: list[Span]) -> list[Span]:
         if all(e.label_ == "REF" and start <= e.start and e.end <= end for e in overlapping):
             out = [e for e in out if e is not entity and e not in overlapping] + [Span(entity.doc, start, end, label="REF")]
     return sorted((e for e in out if e.label_ != "REF" or has_locator(e)), key=lambda e: e.start)
+
+
+ARTICLE_HEADS = {"artikel", "artikelen", "art.", "art", "afdeling", "hoofdstuk", "paragraaf", "§", "§§"}
+PUBLICATIONS = {"staatsblad", "staatscourant", "stb.", "stcrt."}
+NAMING_WORDS = {"van", "der", "bij", "uit"}   # "artikel 3 van de Wet X": the REF names its law itself
+
+
+def _bare_article(span: Span) -> bool:
+    """Whether a REF is an article (or section) that names no law of its own ("artikel 44", "afdeling 4.2.8")."""
+    return span[0].lower_ in ARTICLE_HEADS and not any(t.lower_ in NAMING_WORDS for t in span)
+
+
+def joined_law_references(entities: list[Span]) -> list[Span]:
+    """``entities`` with a law named right before or after a bare article REF joined into one REF, as the gold marks it
+    (32 times in train and dev, never apart): "Gemeentewet, artikel 44", "WVO artikelen 10, 10b en 10d", "afdeling
+    4.2.8 Awb"; likewise the publication that names the article ("Staatsblad artikel V, onderdeel F")."""
+    out = sorted(entities, key=lambda e: e.start)
+    joined: list[Span] = []
+    i = 0
+    while i < len(out):
+        entity, after = out[i], out[i + 1] if i + 1 < len(out) else None
+        doc = entity.doc
+        if (entity.label_ == "LAW" and after is not None and after.label_ == "REF" and _bare_article(after)
+                and (after.start == entity.end or after.start == entity.end + 1 and doc[entity.end].text == ",")):
+            joined.append(Span(doc, entity.start, after.end, label="REF"))
+            i += 2
+            continue
+        if (entity.label_ == "REF" and _bare_article(entity) and after is not None and after.label_ == "LAW"
+                and after.start == entity.end and not entity[-1].is_punct):
+            joined.append(Span(doc, entity.start, after.end, label="REF"))
+            i += 2
+            continue
+        if (entity.label_ == "REF" and _bare_article(entity) and entity.start > 0 and doc[entity.start - 1].lower_ in PUBLICATIONS
+                and not (joined and joined[-1].end > entity.start - 1)):
+            entity = Span(doc, entity.start - 1, entity.end, label="REF")
+        joined.append(entity)
+        i += 1
+    return joined
 
 
 TITLE_MODES = ("off", "add", "extend", "snap")
@@ -725,7 +830,8 @@ class RuleMatcher:
         entities = filter_spans(entities)
         if self.titles is not None:
             entities = fitted_to_titles(entities, title_spans(doc, self.titles, view), self.law_titles)
-        doc.ents = without_recurring_days(without_table_counts(completed_laws(completed_references(entities))))
+        doc.ents = tidied_edges(without_frequencies(without_table_counts(
+            completed_laws(joined_law_references(completed_references(entities))))))
         return doc
 
 

@@ -250,3 +250,42 @@ def test_days_that_recur_every_year_are_no_date_whoever_proposed_them():
     for text, expected in [("Na 31 maart van het schooljaar telt de groei.", []),
                            ("Na 31 maart van het jaar 2020 telt de groei.", [("31 maart", "DATE")])]:
         assert _after_rules({"labels": ["LAW"]}, text, [("31 maart", "DATE")]) == expected
+    # the cycle inside the model's span, after a range of days
+    for span in ["31 maart van het schooljaar", "1 augustus tot en met 31 maart van het schooljaar"]:
+        text = f"Als in de periode {span} het aantal leerlingen stijgt, volgt groeiformatie."
+        assert _after_rules({"labels": ["LAW"]}, text, [(span, "DATE")]) == []
+    # the period of a rate is no DATE either ("per jaar" is not, so neither is "per zes maanden"); a duration stays
+    text = "De beloning bedraagt vierduizend gulden per zes maanden, voor de duur van zes maanden."
+    assert _after_rules({"labels": ["LAW"]}, text, [("zes maanden", "DATE")]) == []
+    assert _after_rules({"labels": ["LAW"]}, "Dit geldt voor de duur van zes maanden.", [("zes maanden", "DATE")]) == [
+        ("zes maanden", "DATE")]
+    text = "De index van september 2011 van het voorgaande jaar geldt."
+    assert _after_rules({"labels": ["LAW"]}, text, [("september 2011", "DATE")]) == [("september 2011", "DATE")]
+
+
+def test_entity_edges_lose_spaces_and_keep_the_apostrophe_of_s_names():
+    """A model's span taking the spaces after a name along, or leaving the split-off apostrophe of "’s-Gravenhage" out,
+    is fitted to the name (the gold never starts or ends a span on a space)."""
+    assert _after_rules({"labels": ["LAW"]}, "’s-Gravenhage, 4 september 2006", [("s-Gravenhage", "LOC")]) == [
+        ("’s-Gravenhage", "LOC")]
+    assert _after_rules({"labels": ["LAW"]}, "Het Loo  den 31sten October 1894", [("Loo  ", "LOC")]) == [("Loo", "LOC")]
+    # an apostrophe that opens a quotation stays outside: "s-" must begin the name
+    assert _after_rules({"labels": ["LAW"]}, "Het ‘Sociaal Akkoord’ geldt.", [("Sociaal Akkoord", "LAW")]) == [
+        ("Sociaal Akkoord", "LAW")]
+
+
+
+@pytest.mark.parametrize("text,model,expected", [
+    ("Zie de Gemeentewet, artikel 44, over de raad.", [("Gemeentewet", "LAW"), ("artikel 44", "REF")],
+     [("Gemeentewet, artikel 44", "REF")]),
+    ("Dit staat in de WVO artikelen 10, 10b en 10d.", [("WVO", "LAW"), ("artikelen 10, 10b en 10d", "REF")],
+     [("WVO artikelen 10, 10b en 10d", "REF")]),
+    ("Uitsluiting van afdeling 4.2.8 Awb", [("afdeling 4.2.8", "REF"), ("Awb", "LAW")], [("afdeling 4.2.8 Awb", "REF")]),
+    ("Voor wethouders: Staatsblad artikel V, onderdeel F; verder", [("artikel V, onderdeel F", "REF")],
+     [("Staatsblad artikel V, onderdeel F", "REF")]),
+    # an article that names its own law stays apart from a law before it
+    ("De Woningwet, artikel 5 van het Bouwbesluit", [("Woningwet", "LAW"), ("artikel 5 van het Bouwbesluit", "REF")],
+     [("Woningwet", "LAW"), ("artikel 5 van het Bouwbesluit", "REF")]),
+])
+def test_a_law_named_next_to_a_bare_article_joins_its_reference(text, model, expected):
+    assert _after_rules({"labels": ["LAW"]}, text, model) == expected

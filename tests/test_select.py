@@ -144,6 +144,19 @@ def test_random_selection_without_a_model_writes_plain_work_files(shared, tmp_pa
         select(None, [shared_dir / "corpora" / "circulaires.jsonl.gz"], shared_dir, 30, "uncertainty")
 
 
+def test_kind_offers_only_documents_of_that_kind_and_names_a_kind_the_corpus_lacks(tmp_path):
+    corpora = tmp_path / "shared" / "corpora"
+    corpora.mkdir(parents=True)
+    docs = [{**_document(f"BWBR000001{i}", 6), "kind": kind} for i, kind in enumerate(["KB", "wet", "KB", "AMvB"])]
+    with gzip.open(corpora / "nl-gov-text.jsonl.gz", "wt", encoding="utf-8") as handle:
+        handle.writelines(json.dumps(d) + "\n" for d in docs)
+    chosen = select(None, [corpora / "nl-gov-text.jsonl.gz"], tmp_path / "shared", 100, "random", kinds=["KB"],
+                    progress=False)
+    assert sorted(p.record["id"] for p in chosen) == ["BWBR0000010", "BWBR0000012"]
+    with pytest.raises(SelectionError, match="no documents of kind reglement"):
+        select(None, [corpora / "nl-gov-text.jsonl.gz"], tmp_path / "shared", 100, "random", kinds=["reglement"])
+
+
 def test_overlapping_predictions_are_written_once_so_the_text_stays_intact():
     from kamerbrief.pipeline.reader import Paragraph
     from kamerbrief.training.select import work_markup

@@ -197,19 +197,24 @@ def passage_id(passage: Passage) -> str:
 
 def select(nlp, corpora: list[Path], shared_dir: Path, n_paragraphs: int, strategy: str = "uncertainty",
            exclude: Iterable[str | Path] = (), pool: int = 200, passage: int = 40, seed: int = 0,
-           progress: bool = True, max_scored: int = 400) -> list[Passage]:
+           progress: bool = True, max_scored: int = 400, kinds: Iterable[str] = ()) -> list[Passage]:
     """Score a seeded pool of documents from ``corpora`` and choose passages covering ``n_paragraphs``.
 
-    ``nlp`` may be None for the random strategy: nothing is scored and nothing is pre-annotated (what a
+    ``kinds`` keeps only documents of these kinds (a collection record's ``kind``: "KB", "wet", ...), so that a round
+    can target a kind of document the corpus lacks. ``nlp`` may be None for the random strategy: nothing is scored and nothing is pre-annotated (what a
     test split needs, so that annotators are not anchored on any model)."""
     if nlp is None and strategy != "random":
         raise SelectionError(f"the {strategy} strategy needs a model")
     excluded = excluded_documents(exclude)
     rng = random.Random(seed)
     tagger = nlp.get_pipe("kamerbrief_transformer") if nlp is not None else None
+    kinds = set(kinds)
     pool_docs: list[tuple[str, dict]] = []
     for corpus in corpora:
-        documents = [(source, r) for source, r in corpus_documents(Path(corpus), shared_dir) if r.get("id") not in excluded]
+        documents = [(source, r) for source, r in corpus_documents(Path(corpus), shared_dir)
+                     if r.get("id") not in excluded and (not kinds or r.get("kind") in kinds)]
+        if kinds and not documents:
+            raise SelectionError(f"no documents of kind {', '.join(sorted(kinds))} left to offer", corpus)
         rng.shuffle(documents)
         pool_docs += documents[:pool]
     passages: list[Passage] = []
