@@ -21,6 +21,9 @@ per source kind: the best entity F1 on real documents that loses nothing measura
 the default model REF ``rule``, DATE and LAW ``longer``, law titles ``snap``); every candidate is in
 ``evaluation/reports/rules-policy-dev.json`` (``python -m kamerbrief.evaluation.rules_policy``).
 
+Public bodies (``org_names``: true or false): the names in ``pipeline/org_names.txt`` ("Raad van State", "Europees
+Parlement", "Belastingdienst") are ORG where no entity covers them; inside a longer name they belong to it.
+
 Law titles (``law_titles``: ``off``, ``add``, ``extend``, ``snap``; :func:`fitted_to_titles`): a ``PhraseMatcher``
 of the citation titles Dutch laws and regulations give themselves (``pipeline/law_titles.txt``, built from the
 shared nl-gov-text corpus by ``python -m kamerbrief.training.law_titles``) fits the merged LAW and REF spans to whole
@@ -338,6 +341,8 @@ LABELS = ("DATE", "REF", "LAW", "LOC")
 POLICIES = ("rule", "extend", "longer", "model")
 # The citation titles of Dutch laws and regulations (built by ``python -m kamerbrief.training.law_titles``).
 LAW_TITLES_FILE = Path(__file__).with_name("law_titles.txt")
+# Names of public bodies that are ORG wherever they stand (written by the team; setting ``org_names``).
+ORG_NAMES_FILE = Path(__file__).with_name("org_names.txt")
 # Characters that are spaces for the patterns (str.isspace() covers U+00A0, U+2009, U+202F, U+3000 ...; U+200B is not).
 OTHER_SPACE = re.compile(r"[^\S ]|\u200b|\u2060|\ufeff")
 
@@ -732,11 +737,11 @@ TITLE_MODES = ("off", "add", "extend", "snap")
 
 
 def read_law_titles(path: Path = LAW_TITLES_FILE) -> list[str]:
-    """The titles of the lexicon file (one per line; ``#`` starts a comment line)."""
+    """The titles of the lexicon file (one per line; ``#`` starts a comment line); also reads ``org_names.txt``."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as err:
-        raise KamerbriefError(f"kamerbrief_rules: cannot read the law-title lexicon {path.name}: {err}") from err
+        raise KamerbriefError(f"kamerbrief_rules: cannot read the lexicon {path.name}: {err}") from err
     return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
 
 
@@ -746,12 +751,12 @@ def title_matcher(vocab, tokenizer, titles: list[str]) -> PhraseMatcher:
     return matcher
 
 
-def title_spans(doc: Doc, matcher: PhraseMatcher, view: Doc) -> list[Span]:
-    """The longest non-overlapping law titles of the lexicon in ``doc`` as LAW spans, matched on ``view``
-    (:func:`rule_view`: Unicode spaces count as spaces)."""
+def title_spans(doc: Doc, matcher: PhraseMatcher, view: Doc, label: str = "LAW") -> list[Span]:
+    """The longest non-overlapping names of a lexicon (law titles, or the bodies of ``org_names``) in ``doc`` as
+    spans of ``label``, matched on ``view`` (:func:`rule_view`: Unicode spaces count as spaces)."""
     spans = []
     for _, start, end in matcher(view):
-        span = doc.char_span(view[start].idx, view[end - 1].idx + len(view[end - 1]), label="LAW", alignment_mode="expand")
+        span = doc.char_span(view[start].idx, view[end - 1].idx + len(view[end - 1]), label=label, alignment_mode="expand")
         if span is not None:
             spans.append(span)
     return filter_spans(spans)
@@ -806,7 +811,7 @@ class RuleMatcher:
     """The ``kamerbrief_rules`` component (see the module docstring for the merge policy)."""
 
     def __init__(self, nlp: Language, name: str, labels: list[str], policy: dict[str, str], prefer: list[str] | None = None,
-                 law_titles: str = "off"):
+                 law_titles: str = "off", org_names: bool = False):
         self.name = name
         self.labels = tuple(labels)
         if prefer is not None:   # the older setting: the labels in ``prefer`` win ("rule"), the others fill gaps ("model")
@@ -819,6 +824,8 @@ class RuleMatcher:
         # The pipeline's own tokenizer without its normalisation (the Doc's text is normalised already).
         self.tokenizer = getattr(nlp.tokenizer, "tokenizer", nlp.tokenizer)
         self.titles = title_matcher(nlp.vocab, self.tokenizer, read_law_titles()) if self.law_titles != "off" else None
+        self.org_names = (title_matcher(nlp.vocab, self.tokenizer, read_law_titles(ORG_NAMES_FILE))
+                          if org_names else None)
 
     def __call__(self, doc: Doc) -> Doc:
         view = rule_view(doc, self.tokenizer)   # once, for the patterns and the titles
@@ -830,6 +837,9 @@ class RuleMatcher:
         entities = filter_spans(entities)
         if self.titles is not None:
             entities = fitted_to_titles(entities, title_spans(doc, self.titles, view), self.law_titles)
+        if self.org_names is not None:   # a body's name fills a gap only: inside a longer name it belongs to that one
+            entities += [name for name in title_spans(doc, self.org_names, view, label="ORG")
+                         if not any(e.start < name.end and name.start < e.end for e in entities)]
         doc.ents = tidied_edges(without_frequencies(without_table_counts(
             completed_laws(joined_law_references(completed_references(entities))))))
         return doc
@@ -840,11 +850,11 @@ DEFAULT_POLICY = {"REF": "rule", "DATE": "rule", "LAW": "extend"}
 
 # Like spaCy's entity_ruler it requires no entities: it merges with whatever entities the Doc has.
 @Language.factory("kamerbrief_rules", default_config={"labels": list(LABELS), "policy": DEFAULT_POLICY, "prefer": None,
-                                                      "law_titles": "off"},
+                                                      "law_titles": "off", "org_names": False},
                   assigns=["doc.ents", "doc.spans"])
 def make_rules(nlp: Language, name: str, labels: list[str], policy: dict[str, str], prefer: list[str] | None,
-               law_titles: str) -> RuleMatcher:
-    return RuleMatcher(nlp, name, labels, policy, prefer, law_titles)
+               law_titles: str, org_names: bool) -> RuleMatcher:
+    return RuleMatcher(nlp, name, labels, policy, prefer, law_titles, org_names)
 
 
 @lru_cache(maxsize=1)

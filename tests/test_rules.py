@@ -289,3 +289,13 @@ def test_entity_edges_lose_spaces_and_keep_the_apostrophe_of_s_names():
 ])
 def test_a_law_named_next_to_a_bare_article_joins_its_reference(text, model, expected):
     assert _after_rules({"labels": ["LAW"]}, text, model) == expected
+
+
+def test_names_of_public_bodies_fill_gaps_only():
+    """``org_names``: a body of pipeline/org_names.txt is ORG where the model found nothing; inside a longer entity it
+    stays part of that one, and with the setting off nothing is added."""
+    text = "Verordening van het Europees Parlement en de Raad; gehoord de Voorzitter van de Tweede Kamer der Staten-Generaal."
+    model = [("Voorzitter van de Tweede Kamer der Staten-Generaal", "ORG")]
+    assert _after_rules({"labels": ["LAW"], "org_names": True}, text, model) == [
+        ("Europees Parlement", "ORG"), ("Voorzitter van de Tweede Kamer der Staten-Generaal", "ORG")]
+    assert _after_rules({"labels": ["LAW"]}, text, model) == model
