@@ -148,11 +148,26 @@ def predict_gold(nlp, records: list[dict], batch_size: int = DEFAULT_BATCH_SIZE,
             if with_context:
                 doc._.context = context
             stream.append((doc, (record, paragraph)))
-    items, docs = [], []
+    from kamerbrief.pipeline.letter_names import add_letter_names, letter_names_on
+
+    spread_names = letter_names_on(nlp)
+    items, docs, letter = [], [], []
+
+    def score(done: list) -> None:
+        # a letter is scored once all its paragraphs are back: the names it repeats (pipeline/letter_names.py)
+        if spread_names:
+            add_letter_names([doc for doc, _, _ in done])
+        for doc, record, paragraph in done:
+            items.append(scored_paragraph(record, paragraph, doc))
+            docs.append(doc)
+
     for doc, (record, paragraph) in tqdm(nlp.pipe(stream, as_tuples=True, batch_size=batch_size), total=len(stream),
                                          desc="evaluating", unit=" paragraphs", disable=not progress):
-        items.append(scored_paragraph(record, paragraph, doc))
-        docs.append(doc)
+        if letter and letter[-1][1] is not record:
+            score(letter)
+            letter = []
+        letter.append((doc, record, paragraph))
+    score(letter)
     return items, docs
 
 

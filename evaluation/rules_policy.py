@@ -53,6 +53,10 @@ CANDIDATES.update({
 CANDIDATES["REF rule wins; DATE, LAW longer; law titles snap; roads LOC longer; ORG names"] = {
     "labels": ["DATE", "REF", "LAW", "LOC"], "policy": {"REF": "rule", "DATE": "longer", "LAW": "longer", "LOC": "longer"},
     "law_titles": "snap", "org_names": True}
+# The names a letter repeats spread through it (pipeline/letter_names.py), on the policy chosen so far.
+CANDIDATES["REF rule wins; DATE, LAW longer; law titles snap; roads LOC longer; ORG names; letter names"] = {
+    "labels": ["DATE", "REF", "LAW", "LOC"], "policy": {"REF": "rule", "DATE": "longer", "LAW": "longer", "LOC": "longer"},
+    "law_titles": "snap", "org_names": True, "letter_names": True}
 
 
 def model_predictions(nlp, records: list[dict], batch_size: int = DEFAULT_BATCH_SIZE) -> list[dict]:
@@ -73,6 +77,7 @@ def items_with_rules(nlp, records: list[dict], predictions: list[dict], rules: d
 
     from kamerbrief.evaluation.evaluate import scored_paragraph
     from kamerbrief.pipeline import deadlines  # noqa: F401  (register factories)
+    from kamerbrief.pipeline.letter_names import add_letter_names
     from kamerbrief.pipeline.transformer import entity_spans
 
     post = spacy.blank("nl", vocab=nlp.vocab)
@@ -81,6 +86,7 @@ def items_with_rules(nlp, records: list[dict], predictions: list[dict], rules: d
     post.add_pipe("kamerbrief_deadlines")
     items, i = [], 0
     for record in records:
+        done = []
         for paragraph in record["paragraphs"]:
             pred = predictions[i]
             i += 1
@@ -95,7 +101,10 @@ def items_with_rules(nlp, records: list[dict], predictions: list[dict], rules: d
             doc._.kind = paragraph.get("kind")
             for _, component in post.pipeline:
                 doc = component(doc)
-            items.append(scored_paragraph(record, paragraph, doc))
+            done.append((paragraph, doc))
+        if rules and rules.get("letter_names"):   # the names the letter repeats, as annotate and evaluate spread them
+            add_letter_names([doc for _, doc in done])
+        items += [scored_paragraph(record, paragraph, doc) for paragraph, doc in done]
     return items
 
 

@@ -24,6 +24,10 @@ the default model REF ``rule``, DATE and LAW ``longer``, law titles ``snap``); e
 Public bodies (``org_names``: true or false): the names in ``pipeline/org_names.txt`` ("Raad van State", "Europees
 Parlement", "Belastingdienst") are ORG where no entity covers them; inside a longer name they belong to it.
 
+Names a letter repeats (``letter_names``: true or false): whoever annotates whole letters (``annotate``,
+``evaluate``) gives every occurrence of a name the model tagged at least twice with one label that label
+(``pipeline/letter_names.py``); the component itself works on one paragraph and only carries the setting.
+
 Law titles (``law_titles``: ``off``, ``add``, ``extend``, ``snap``; :func:`fitted_to_titles`): a ``PhraseMatcher``
 of the citation titles Dutch laws and regulations give themselves (``pipeline/law_titles.txt``, built from the
 shared nl-gov-text corpus by ``python -m kamerbrief.training.law_titles``) fits the merged LAW and REF spans to whole
@@ -811,7 +815,7 @@ class RuleMatcher:
     """The ``kamerbrief_rules`` component (see the module docstring for the merge policy)."""
 
     def __init__(self, nlp: Language, name: str, labels: list[str], policy: dict[str, str], prefer: list[str] | None = None,
-                 law_titles: str = "off", org_names: bool = False):
+                 law_titles: str = "off", org_names: bool = False, letter_names: bool = False):
         self.name = name
         self.labels = tuple(labels)
         if prefer is not None:   # the older setting: the labels in ``prefer`` win ("rule"), the others fill gaps ("model")
@@ -826,6 +830,8 @@ class RuleMatcher:
         self.titles = title_matcher(nlp.vocab, self.tokenizer, read_law_titles()) if self.law_titles != "off" else None
         self.org_names = (title_matcher(nlp.vocab, self.tokenizer, read_law_titles(ORG_NAMES_FILE))
                           if org_names else None)
+        # read by whoever annotates whole letters (pipeline/letter_names.py): not a per-paragraph step
+        self.letter_names = bool(letter_names)
 
     def __call__(self, doc: Doc) -> Doc:
         view = rule_view(doc, self.tokenizer)   # once, for the patterns and the titles
@@ -850,11 +856,11 @@ DEFAULT_POLICY = {"REF": "rule", "DATE": "rule", "LAW": "extend"}
 
 # Like spaCy's entity_ruler it requires no entities: it merges with whatever entities the Doc has.
 @Language.factory("kamerbrief_rules", default_config={"labels": list(LABELS), "policy": DEFAULT_POLICY, "prefer": None,
-                                                      "law_titles": "off", "org_names": False},
+                                                      "law_titles": "off", "org_names": False, "letter_names": False},
                   assigns=["doc.ents", "doc.spans"])
 def make_rules(nlp: Language, name: str, labels: list[str], policy: dict[str, str], prefer: list[str] | None,
-               law_titles: str, org_names: bool) -> RuleMatcher:
-    return RuleMatcher(nlp, name, labels, policy, prefer, law_titles, org_names)
+               law_titles: str, org_names: bool, letter_names: bool) -> RuleMatcher:
+    return RuleMatcher(nlp, name, labels, policy, prefer, law_titles, org_names, letter_names)
 
 
 @lru_cache(maxsize=1)

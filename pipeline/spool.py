@@ -17,6 +17,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from kamerbrief.pipeline.letter_names import LetterNames, add_letter_names, records_with_names
 from kamerbrief.pipeline.reader.letter import Letter
 
 __all__ = ["SpooledLetter", "InMemoryLetter", "open_record", "SPOOL_BYTES"]
@@ -52,6 +53,8 @@ class SpooledLetter:
         self.file = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES, dir=folder)
         self.n_paragraphs = self.words = self._json_bytes = 0
         self.has_commitments = False
+        self.names = LetterNames()   # the model's names, counted as paragraphs come (pipeline/letter_names.py)
+        self.vocab = None
         self.recommendation_texts: dict[int, str] = {}  # what the HTML report's links table shows of them
         self.skeleton: dict | None = None
         self.docbin = None
@@ -76,38 +79,51 @@ class SpooledLetter:
         if doc is not None:
             doc.user_data["input"], doc.user_data["letter_id"], doc.user_data["paragraph"] = self.key, self.letter_id, self.n_paragraphs
             self.docbin.add(doc)
+            self.vocab = doc.vocab
+        self.names.add(paragraph["text"], ((e["start"], e["end"], e["label"]) for e in paragraph["entities"]))
         self.n_paragraphs += 1
         self.words += len(paragraph["text"].split())
         self.has_commitments = self.has_commitments or bool(paragraph.get("commitments"))
 
-    def finish(self, skeleton: dict):
+    def finish(self, skeleton: dict, letter_names: bool = False):
         """``(record, docs)`` as ``annotate_letters`` yields them: this letter, and its DocBin (or None).
-        The commitments' signer and answered recommendations need the whole letter's links, so the spool is
-        rewritten once with them resolved (paragraph by paragraph, as it was written)."""
+        The commitments' signer and answered recommendations need the whole letter's links, and the names the
+        letter repeats (``letter_names``) the whole letter's entities, so the spool is rewritten once with them
+        (paragraph by paragraph, as it was written), and the DocBin rebuilt with the names."""
         self.skeleton = skeleton
-        if self.has_commitments:
-            self._resolve_commitments()
+        names = self.names.names() if letter_names else {}
+        if self.has_commitments or names:
+            self._rewrite(names)
+        if names and self.docbin is not None and self.vocab is not None:
+            from spacy.tokens import DocBin
+
+            docs = list(self.docbin.get_docs(self.vocab))
+            add_letter_names(docs, names)
+            self.docbin = DocBin(docs=docs, store_user_data=True)
         return self, self.docbin
 
-    def _resolve_commitments(self) -> None:
+    def _rewrite(self, names: dict[str, str]) -> None:
         from collections import deque
 
         from kamerbrief.pipeline.commitments import resolve_paragraphs, signer_of
 
-        signature, last = None, deque(maxlen=3)  # what signer_of reads of the paragraphs
-        for paragraph in self.paragraphs():
-            if signature is None and paragraph.get("kind") == "signature":
-                signature = paragraph
-            last.append(paragraph)
-        signer = signer_of({**self.skeleton, "paragraphs": ([signature] if signature else []) + list(last)})
-        resolved = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES, dir=self.folder)
+        paragraphs = self.paragraphs()
+        if self.has_commitments:
+            signature, last = None, deque(maxlen=3)  # what signer_of reads of the paragraphs
+            for paragraph in self.paragraphs():
+                if signature is None and paragraph.get("kind") == "signature":
+                    signature = paragraph
+                last.append(paragraph)
+            signer = signer_of({**self.skeleton, "paragraphs": ([signature] if signature else []) + list(last)})
+            paragraphs = resolve_paragraphs(self.skeleton, paragraphs, signer)
+        rewritten = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES, dir=self.folder)
         self._json_bytes = 0
-        for paragraph in resolve_paragraphs(self.skeleton, self.paragraphs(), signer):
+        for paragraph in records_with_names(paragraphs, names):
             data = _dumps(paragraph).encode("utf-8")
-            resolved.write(data + b"\n")
+            rewritten.write(data + b"\n")
             self._json_bytes += len(data)
         self.file.close()
-        self.file = resolved
+        self.file = rewritten
 
     # reading it back -------------------------------------------------------------------------------
     def _lines(self) -> Iterator[bytes]:

@@ -8,6 +8,7 @@ import json
 import random
 import tracemalloc
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -136,10 +137,13 @@ def _long_letter(n: int) -> str:
     return "\n\n".join(parts) + "\n"
 
 
-def test_a_long_letter_streamed_in_many_pieces_gives_the_outputs_of_the_in_memory_record(tiny_pipeline, tmp_path, monkeypatch):
+@pytest.mark.parametrize("letter_names", [False, True])
+def test_a_long_letter_streamed_in_many_pieces_gives_the_outputs_of_the_in_memory_record(tiny_pipeline, tmp_path, monkeypatch,
+                                                                                       letter_names):
     """Through ``annotate_corpus``: records spooled to disk after 1 KB, batches of 4 paragraphs, Parquet
     row groups of 16 rows; the ledger line, HTML report, Parquet rows and DocBin paragraphs equal those
-    made from the letter's record annotated in memory (``annotate_letters`` with its default sink)."""
+    made from the letter's record annotated in memory (``annotate_letters`` with its default sink), also with the
+    names a letter repeats spread through it (``letter_names``: the spool is rewritten and the DocBin rebuilt)."""
     import pyarrow.parquet as pq
     from spacy.tokens import DocBin
 
@@ -154,6 +158,7 @@ def test_a_long_letter_streamed_in_many_pieces_gives_the_outputs_of_the_in_memor
     (inputs / "lang.txt").write_text(_long_letter(120), encoding="utf-8")
     (inputs / "kort.txt").write_text("Het kabinet neemt de aanbeveling over.", encoding="utf-8")
     nlp = kamerbrief.load(tiny_pipeline)
+    nlp.get_pipe("kamerbrief_rules").letter_names = letter_names
     rolled = []
     close = spool.SpooledLetter.close
     monkeypatch.setattr(spool, "SPOOL_BYTES", 1024)
