@@ -44,19 +44,17 @@ CANDIDATES: dict[str, dict] = {
 CANDIDATES = {name: {"labels": ["DATE", "REF", "LAW"], **rules} if rules and "labels" not in rules else rules
               for name, rules in CANDIDATES.items()}
 # The road rules (LOC: road numbers, junctions, exits' places; pipeline/rules.py ROAD_PATTERNS) on the policy chosen so far.
-CANDIDATES.update({
-    f"REF rule wins; DATE, LAW longer; law titles snap; roads LOC {mode}": {
-        "labels": ["DATE", "REF", "LAW", "LOC"], "policy": {"REF": "rule", "DATE": "longer", "LAW": "longer", "LOC": mode},
-        "law_titles": "snap"}
-    for mode in ("model", "longer", "rule")})
-# The names of public bodies (pipeline/org_names.txt) as ORG where no entity is, on the policy chosen so far.
-CANDIDATES["REF rule wins; DATE, LAW longer; law titles snap; roads LOC longer; ORG names"] = {
-    "labels": ["DATE", "REF", "LAW", "LOC"], "policy": {"REF": "rule", "DATE": "longer", "LAW": "longer", "LOC": "longer"},
-    "law_titles": "snap", "org_names": True}
-# The names a letter repeats spread through it (pipeline/letter_names.py), on the policy chosen so far.
-CANDIDATES["REF rule wins; DATE, LAW longer; law titles snap; roads LOC longer; ORG names; letter names"] = {
-    "labels": ["DATE", "REF", "LAW", "LOC"], "policy": {"REF": "rule", "DATE": "longer", "LAW": "longer", "LOC": "longer"},
-    "law_titles": "snap", "org_names": True, "letter_names": True}
+def _with_roads(mode: str, **settings) -> dict:
+    return {"labels": ["DATE", "REF", "LAW", "LOC"], "policy": {"REF": "rule", "DATE": "longer", "LAW": "longer", "LOC": mode},
+            "law_titles": "snap", **settings}
+
+
+ROADS = "REF rule wins; DATE, LAW longer; law titles snap; roads LOC"
+CANDIDATES.update({f"{ROADS} {mode}": _with_roads(mode) for mode in ("model", "longer", "rule")})
+# The names of public bodies (pipeline/org_names.txt) as ORG where no entity is, on the policy chosen so far, then the
+# names a letter repeats spread through it (pipeline/letter_names.py).
+CANDIDATES[f"{ROADS} longer; ORG names"] = _with_roads("longer", org_names=True)
+CANDIDATES[f"{ROADS} longer; ORG names; letter names"] = _with_roads("longer", org_names=True, letter_names=True)
 
 
 def model_predictions(nlp, records: list[dict], batch_size: int = DEFAULT_BATCH_SIZE) -> list[dict]:

@@ -72,12 +72,17 @@ def name_spans(text: str, names: dict[str, str], taken: Iterable[tuple[int, int]
     return found
 
 
-def with_letter_names(paragraphs: list[dict]) -> list[dict]:
-    """Paragraph records (``text`` and ``entities`` with offsets into it) with the letter's names added."""
+def names_of_records(paragraphs: Iterable[dict]) -> dict[str, str]:
+    """The names to spread through a letter, counted on its paragraph records (``text`` and ``entities``)."""
     votes = LetterNames()
     for paragraph in paragraphs:
         votes.add(paragraph["text"], ((e["start"], e["end"], e["label"]) for e in paragraph["entities"]))
-    return list(records_with_names(paragraphs, votes.names()))
+    return votes.names()
+
+
+def with_letter_names(paragraphs: list[dict]) -> list[dict]:
+    """Paragraph records (``text`` and ``entities`` with offsets into it) with the letter's names added."""
+    return list(records_with_names(paragraphs, names_of_records(paragraphs)))
 
 
 def records_with_names(paragraphs: Iterable[dict], names: dict[str, str]):
@@ -118,4 +123,5 @@ def letter_names_on(nlp) -> bool:
     return "kamerbrief_rules" in nlp.pipe_names and getattr(nlp.get_pipe("kamerbrief_rules"), "letter_names", False)
 
 
-__all__ = ["LetterNames", "add_letter_names", "letter_names_on", "name_spans", "records_with_names", "with_letter_names"]
+__all__ = ["LetterNames", "add_letter_names", "letter_names_on", "name_spans", "names_of_records", "records_with_names",
+           "with_letter_names"]

@@ -333,7 +333,7 @@ ROAD_PATTERNS = [
     [{"LOWER": "rijksweg"}, ROAD_NUMBER],
     [{"LOWER": {"IN": ["knp", "kp"]}}, {"ORTH": "."}, {"IS_TITLE": True, "OP": "+"}],
     [{"LOWER": {"IN": ["knp.", "kp.", "knooppunt"]}}, {"IS_TITLE": True, "OP": "+"}],
-    # the place an exit is named after: the whole parenthesis, cut to its inside by _exit_place
+    # the place an exit is named after: the whole parenthesis, cut to its inside by match_spans
     [{"LOWER": {"IN": sorted(EXIT_WORDS)}}, {"TEXT": {"REGEX": r"^\d{1,3}[a-z]?$"}}, {"ORTH": "("}, {**PLACE_WORD, "OP": "+"},
      {"ORTH": ")"}],
 ]
@@ -740,8 +740,9 @@ def joined_law_references(entities: list[Span]) -> list[Span]:
 TITLE_MODES = ("off", "add", "extend", "snap")
 
 
-def read_law_titles(path: Path = LAW_TITLES_FILE) -> list[str]:
-    """The titles of the lexicon file (one per line; ``#`` starts a comment line); also reads ``org_names.txt``."""
+def read_lexicon(path: Path = LAW_TITLES_FILE) -> list[str]:
+    """The names of a lexicon file, ``law_titles.txt`` or ``org_names.txt`` (one per line; ``#`` starts a comment
+    line)."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as err:
@@ -827,8 +828,8 @@ class RuleMatcher:
         self.matcher = GroupedMatcher(nlp.vocab)
         # The pipeline's own tokenizer without its normalisation (the Doc's text is normalised already).
         self.tokenizer = getattr(nlp.tokenizer, "tokenizer", nlp.tokenizer)
-        self.titles = title_matcher(nlp.vocab, self.tokenizer, read_law_titles()) if self.law_titles != "off" else None
-        self.org_names = (title_matcher(nlp.vocab, self.tokenizer, read_law_titles(ORG_NAMES_FILE))
+        self.titles = title_matcher(nlp.vocab, self.tokenizer, read_lexicon()) if self.law_titles != "off" else None
+        self.org_names = (title_matcher(nlp.vocab, self.tokenizer, read_lexicon(ORG_NAMES_FILE))
                           if org_names else None)
         # read by whoever annotates whole letters (pipeline/letter_names.py): not a per-paragraph step
         self.letter_names = bool(letter_names)

@@ -17,7 +17,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from kamerbrief.pipeline.letter_names import LetterNames, add_letter_names, records_with_names
+from kamerbrief.pipeline.letter_names import add_letter_names, names_of_records, records_with_names
 from kamerbrief.pipeline.reader.letter import Letter
 
 __all__ = ["SpooledLetter", "InMemoryLetter", "open_record", "SPOOL_BYTES"]
@@ -53,8 +53,7 @@ class SpooledLetter:
         self.file = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES, dir=folder)
         self.n_paragraphs = self.words = self._json_bytes = 0
         self.has_commitments = False
-        self.names = LetterNames()   # the model's names, counted as paragraphs come (pipeline/letter_names.py)
-        self.vocab = None
+        self.vocab = None   # the Docs' vocabulary, to read the DocBin back when the letter's names are added
         self.recommendation_texts: dict[int, str] = {}  # what the HTML report's links table shows of them
         self.skeleton: dict | None = None
         self.docbin = None
@@ -80,7 +79,6 @@ class SpooledLetter:
             doc.user_data["input"], doc.user_data["letter_id"], doc.user_data["paragraph"] = self.key, self.letter_id, self.n_paragraphs
             self.docbin.add(doc)
             self.vocab = doc.vocab
-        self.names.add(paragraph["text"], ((e["start"], e["end"], e["label"]) for e in paragraph["entities"]))
         self.n_paragraphs += 1
         self.words += len(paragraph["text"].split())
         self.has_commitments = self.has_commitments or bool(paragraph.get("commitments"))
@@ -89,9 +87,10 @@ class SpooledLetter:
         """``(record, docs)`` as ``annotate_letters`` yields them: this letter, and its DocBin (or None).
         The commitments' signer and answered recommendations need the whole letter's links, and the names the
         letter repeats (``letter_names``) the whole letter's entities, so the spool is rewritten once with them
-        (paragraph by paragraph, as it was written), and the DocBin rebuilt with the names."""
+        (paragraph by paragraph, as it was written), and the DocBin rebuilt with the names. The names are counted on
+        the spool only then, in one more pass over it."""
         self.skeleton = skeleton
-        names = self.names.names() if letter_names else {}
+        names = names_of_records(self.paragraphs()) if letter_names else {}
         if self.has_commitments or names:
             self._rewrite(names)
         if names and self.docbin is not None and self.vocab is not None:
