@@ -276,6 +276,26 @@ SUFFIX_PAST = re.compile(r"\s+(?:jl|j\.l|l\.l|ll|laatstleden)\.?$")
 SUFFIX_COMING = re.compile(r"\s+(?:a\.s|as|aanstaande)\.?$")
 
 
+# Days written as ordinals, as old decrees date themselves ("den 24sten Juni 1939", "achtste October 1954",
+# "dertigsten Juni 1939"): the day's number, so the date parsers read them.
+ORDINAL_DAYS = ["eerste", "tweede", "derde", "vierde", "vijfde", "zesde", "zevende", "achtste", "negende", "tiende", "elfde",
+                "twaalfde", "dertiende", "veertiende", "vijftiende", "zestiende", "zeventiende", "achttiende", "negentiende",
+                "twintigste", "eenentwintigste", "tweeëntwintigste", "drieëntwintigste", "vierentwintigste",
+                "vijfentwintigste", "zesentwintigste", "zevenentwintigste", "achtentwintigste", "negenentwintigste",
+                "dertigste", "eenendertigste"]
+DAY_NUMBERS = {**{word: n for n, word in enumerate(ORDINAL_DAYS, 1)},
+               **{word.replace("ë", "e"): n for n, word in enumerate(ORDINAL_DAYS, 1)}}   # old spelling: "tweeentwintigste"
+ORDINAL_DAY = re.compile(rf"^(?:den?\s+)?(?:(?P<digits>\d{{1,2}})(?:sten|ste|den|de|e)|(?P<word>{_alternation(DAY_NUMBERS)})n?)"
+                         rf"(?=\s+(?:{_alternation(MONTH_NAMES)})\b)")
+
+
+def _cardinal_day(text: str) -> str:
+    match = ORDINAL_DAY.match(text)
+    if match is None:
+        return text
+    return (match.group("digits") or str(DAY_NUMBERS[match.group("word")])) + text[match.end():]
+
+
 def clean_span(text: str) -> tuple[str, bool, str | None]:
     """Lower-case, single-spaced text without leading signal words; also whether "binnen" was among
     them, and "past"/"coming" for a "jl." / "a.s." suffix."""
@@ -295,6 +315,7 @@ def clean_span(text: str) -> tuple[str, bool, str | None]:
         if pattern.search(text):
             text, direction = pattern.sub("", text), name
     text = text.rstrip(".")
+    text = _cardinal_day(text)
     # A weekday in front of a written date adds nothing: "maandag 11 januari 2021".
     text = re.sub(rf"^(?:{_alternation(WEEKDAYS)}),? (?=\d)", "", text)
     return text, after_binnen, direction
