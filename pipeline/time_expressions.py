@@ -35,7 +35,13 @@ MONTH_NAMES = {**MONTHS, **MONTH_ABBREVIATIONS, **ENGLISH_MONTHS}
 # Meteorological seasons (ANNOTATION.md): first month; each lasts three months.
 SEASONS = {"voorjaar": 3, "lente": 3, "zomer": 6, "najaar": 9, "herfst": 9, "winter": 12}
 
-ORDINALS = {"eerste": 1, "tweede": 2, "derde": 3, "vierde": 4, "1e": 1, "2e": 2, "3e": 3, "4e": 4,
+ORDINAL_DAYS = ["eerste", "tweede", "derde", "vierde", "vijfde", "zesde", "zevende", "achtste", "negende", "tiende", "elfde",
+                "twaalfde", "dertiende", "veertiende", "vijftiende", "zestiende", "zeventiende", "achttiende", "negentiende",
+                "twintigste", "eenentwintigste", "tweeëntwintigste", "drieëntwintigste", "vierentwintigste",
+                "vijfentwintigste", "zesentwintigste", "zevenentwintigste", "achtentwintigste", "negenentwintigste",
+                "dertigste", "eenendertigste"]
+# the first four also count quarters, halves and weekdays of a month ("het derde kwartaal", "de tweede dinsdag")
+ORDINALS = {**{word: n for n, word in enumerate(ORDINAL_DAYS[:4], 1)}, "1e": 1, "2e": 2, "3e": 3, "4e": 4,
             "1ste": 1, "2de": 2, "3de": 3, "4de": 4}
 
 NUMBER_WORDS = {"een": 1, "één": 1, "twee": 2, "drie": 3, "vier": 4, "vijf": 5, "zes": 6, "zeven": 7,
@@ -278,11 +284,6 @@ SUFFIX_COMING = re.compile(r"\s+(?:a\.s|as|aanstaande)\.?$")
 
 # Days written as ordinals, as old decrees date themselves ("den 24sten Juni 1939", "achtste October 1954",
 # "dertigsten Juni 1939"): the day's number, so the date parsers read them.
-ORDINAL_DAYS = ["eerste", "tweede", "derde", "vierde", "vijfde", "zesde", "zevende", "achtste", "negende", "tiende", "elfde",
-                "twaalfde", "dertiende", "veertiende", "vijftiende", "zestiende", "zeventiende", "achttiende", "negentiende",
-                "twintigste", "eenentwintigste", "tweeëntwintigste", "drieëntwintigste", "vierentwintigste",
-                "vijfentwintigste", "zesentwintigste", "zevenentwintigste", "achtentwintigste", "negenentwintigste",
-                "dertigste", "eenendertigste"]
 DAY_NUMBERS = {**{word: n for n, word in enumerate(ORDINAL_DAYS, 1)},
                **{word.replace("ë", "e"): n for n, word in enumerate(ORDINAL_DAYS, 1)}}   # old spelling: "tweeentwintigste"
 ORDINAL_DAY = re.compile(rf"^(?:den?\s+)?(?:(?P<digits>\d{{1,2}})(?:sten|ste|den|de|e)|(?P<word>{_alternation(DAY_NUMBERS)})n?)"
