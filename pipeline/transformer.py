@@ -28,7 +28,7 @@ from spacy.util import filter_spans
 from kamerbrief.errors import KamerbriefError
 from kamerbrief.pipeline import extensions  # noqa: F401  (registers the Doc/Span extensions)
 from kamerbrief.pipeline.hardware import resolve_precision
-from kamerbrief.pipeline.model.decoding import merge_window_logits, sigmoid, softmax, tags_to_spans
+from kamerbrief.pipeline.model.decoding import DEFAULT_SPAN_CONTINUATION, decode_tags, merge_window_logits, sigmoid, softmax, tags_to_spans
 
 PRECISIONS = ("fp32", "bf16", "int8", "auto")
 ALIGNMENTS = ("snap", "split", "contract", "expand")
@@ -174,9 +174,11 @@ def reads_context(nlp: Language) -> bool:
 
 class TransformerTagger:
     def __init__(self, nlp: Language, name: str, model: str, batch_size: int, max_length: int, stride: int,
-                 threads: int, precision: str, batch_tokens: int = 1024, alignment: str = "snap"):
+                 threads: int, precision: str, batch_tokens: int = 1024, alignment: str = "snap",
+                 span_continuation: float = DEFAULT_SPAN_CONTINUATION):
         self.name = name
         self.alignment = alignment
+        self.span_continuation = span_continuation
         self.model_path = model
         self.batch_size = batch_size
         self.batch_tokens = batch_tokens
@@ -311,7 +313,8 @@ class TransformerTagger:
             for w in windows:
                 pieces.append((token_logits[w], window_offsets[w]))
             logits, offsets = merge_window_logits(pieces)
-            tags = [config.tags[i] for i in logits.argmax(-1)] if len(offsets) else []
+            tag_probs = softmax(logits) if len(offsets) else np.zeros((0, len(config.tags)))
+            tags = decode_tags(tag_probs, config.tags, self.span_continuation)
             # A paragraph has a label if any of its windows says so.
             cats = sigmoid(paragraph_logits[windows]).max(0) if windows else np.zeros(len(config.paragraph_labels))
             stance = softmax(stance_logits[windows]).mean(0) if windows else np.zeros(len(config.stances))
@@ -319,7 +322,7 @@ class TransformerTagger:
                             "cats": {label: float(cats[i]) for i, label in enumerate(config.paragraph_labels)},
                             "stance_scores": {s: float(stance[i]) for i, s in enumerate(config.stances)}})
             if with_probs:
-                results[-1]["tag_probs"] = softmax(logits) if len(offsets) else np.zeros((0, len(config.tags)))
+                results[-1]["tag_probs"] = tag_probs
         return results
 
     def sub_batches(self, order: list[int], lengths: list[int]) -> Iterator[list[int]]:
@@ -383,13 +386,16 @@ class TransformerTagger:
 
 @Language.factory(COMPONENT, default_config={
     "model": "", "batch_size": 64, "batch_tokens": 1024, "max_length": 256, "stride": 64, "threads": 0, "precision": "auto",
-    "alignment": "snap"},
+    "alignment": "snap", "span_continuation": DEFAULT_SPAN_CONTINUATION},
     assigns=["doc.ents", "doc.cats", "doc._.labels", "doc._.stance", "doc._.stance_scores"],
     retokenizes=True)  # entity edges inside a token split it (``alignment="snap"``/``"split"``)
 def make_transformer(nlp: Language, name: str, model: str, batch_size: int, batch_tokens: int, max_length: int, stride: int,
-                     threads: int, precision: str, alignment: str) -> TransformerTagger:
+                     threads: int, precision: str, alignment: str, span_continuation: float) -> TransformerTagger:
     if precision not in PRECISIONS:
         raise ModelLoadError(f"precision must be fp32, bf16, int8 or auto, not {precision!r}")
     if alignment not in ALIGNMENTS:
         raise ModelLoadError(f"alignment must be one of {', '.join(ALIGNMENTS)}, not {alignment!r}")
-    return TransformerTagger(nlp, name, model, batch_size, max_length, stride, threads, precision, batch_tokens, alignment)
+    if span_continuation < 0:
+        raise ModelLoadError(f"span_continuation must be a probability (1 or more: strict IOB2), not {span_continuation!r}")
+    return TransformerTagger(nlp, name, model, batch_size, max_length, stride, threads, precision, batch_tokens, alignment,
+                             span_continuation)

@@ -3,7 +3,7 @@ and the HTML view."""
 import pytest
 import spacy
 
-from kamerbrief.pipeline.model.decoding import merge_window_logits, tags_to_spans
+from kamerbrief.pipeline.model.decoding import decode_tags, merge_window_logits, tags_to_spans
 
 LONG_TEXT = " ".join(["Het kabinet neemt de aanbeveling van de Nationaal Rapporteur over en zal in Den Haag werken."] * 12)
 
@@ -75,6 +75,51 @@ def test_tags_to_spans_is_strict_iob2_and_trims_leading_space():
     offsets = [(0, 2), (2, 12), (12, 23), (23, 26), (26, 30), (30, 35)]
     tags = ["O", "B-ORG", "I-ORG", "O", "I-LOC", "I-LOC"]
     assert tags_to_spans(tags, offsets, text) == [{"start": 3, "end": 23, "label": "ORG"}]
+
+
+TAGS = ["O", "B-ORG", "I-ORG", "B-REF", "I-REF", "B-LAW", "I-LAW"]
+
+
+def _probs(rows: list[dict]):
+    import numpy as np
+
+    return np.array([[row.get(tag, 0.0) for tag in TAGS] for row in rows])
+
+
+def test_a_name_whose_pieces_flip_label_keeps_them_all():
+    # The default model's distributions on "de Tweede Kamer der Staten-Generaal" (rounded): argmax tags
+    # "Kamer" and "Staten" I-LAW, which strict IOB2 reads as the end of the ORG: "Tweede" alone.
+    rows = [{"O": 0.75, "I-REF": 0.13, "I-LAW": 0.12},
+            {"B-ORG": 0.80, "I-ORG": 0.13, "I-LAW": 0.07},
+            {"I-LAW": 0.55, "I-ORG": 0.23, "I-REF": 0.22},
+            {"I-ORG": 0.84, "I-REF": 0.08, "I-LAW": 0.08},
+            {"I-LAW": 0.37, "I-REF": 0.36, "I-ORG": 0.27}]
+    text = "de Tweede Kamer der Staten"
+    offsets = [(0, 2), (2, 9), (9, 15), (15, 19), (19, 26)]
+    assert decode_tags(_probs(rows), TAGS) == ["O", "B-ORG", "I-ORG", "I-ORG", "I-ORG"]
+    assert tags_to_spans(decode_tags(_probs(rows), TAGS), offsets, text) == [{"start": 3, "end": 26, "label": "ORG"}]
+    # span_continuation 1 (or more) is strict IOB2: the name stops where the label flips.
+    assert decode_tags(_probs(rows), TAGS, span_continuation=1.0) == ["O", "B-ORG", "O", "O", "O"]
+
+
+def test_a_stray_inside_piece_starts_no_span_and_a_confident_flip_ends_one():
+    rows = [{"I-REF": 0.9, "O": 0.1},                   # I- with nothing open: O, as strict IOB2 reads it
+            {"B-ORG": 0.9, "O": 0.1},
+            {"I-REF": 0.95, "I-ORG": 0.05},              # the ORG's own inside tag is under 0.1: the span ends
+            {"B-LAW": 0.6, "I-REF": 0.4},
+            {"I-LAW": 0.7, "I-REF": 0.3}]
+    assert decode_tags(_probs(rows), TAGS) == ["O", "B-ORG", "O", "B-LAW", "I-LAW"]
+    assert decode_tags(_probs([]).reshape(0, len(TAGS)), TAGS) == []
+
+
+def test_span_continuation_is_a_component_setting(tiny_pipeline):
+    import kamerbrief
+    from kamerbrief.pipeline.transformer import ModelLoadError
+
+    assert kamerbrief.load(tiny_pipeline).get_pipe("kamerbrief_transformer").span_continuation == 0.1
+    assert kamerbrief.load(tiny_pipeline, span_continuation=1.0).get_pipe("kamerbrief_transformer").span_continuation == 1.0
+    with pytest.raises(ModelLoadError, match="span_continuation"):
+        kamerbrief.load(tiny_pipeline, span_continuation=-0.5)
 
 
 def test_a_saved_pipeline_is_self_contained_and_moves_with_its_folder(tiny_pipeline, tmp_path):

@@ -15,16 +15,16 @@ from seqeval.scheme import IOB2
 from sklearn.metrics import f1_score, precision_recall_fscore_support
 
 from kamerbrief.data.schema import IGNORE
-from kamerbrief.pipeline.model.decoding import sigmoid
+from kamerbrief.pipeline.model.decoding import decode_tags, sigmoid, softmax
 
 
 def piece_sequences(token_logits: np.ndarray, labels: np.ndarray, tags: list[str]) -> tuple[list[list[str]], list[list[str]]]:
+    """Gold and predicted tags of each window's labelled pieces, decoded as the pipeline decodes them."""
     gold, pred = [], []
-    predicted = token_logits.argmax(-1)
-    for row_pred, row_gold in zip(predicted, labels, strict=True):
+    for row_logits, row_gold in zip(token_logits, labels, strict=True):
         keep = row_gold != IGNORE
         gold.append([tags[i] for i in row_gold[keep]])
-        pred.append([tags[i] for i in row_pred[keep]])
+        pred.append(decode_tags(softmax(row_logits[keep]), tags))
     return gold, pred
 
 
