@@ -43,7 +43,8 @@ its closing bracket; a LAW or REF takes the year right after it; a REF to the do
 deze verordening") goes; a REF
 without a locator ("bijlage" alone), a head word after "deze" ("deze Aanwijzing": the document itself), a DATE of
 days that recur every year or of a rate's period ("per zes maanden") go; no span starts or ends on a space, and a
-"'s-Gravenhage" keeps the apostrophe the tokenizer split off.
+"'s-Gravenhage" keeps the apostrophe the tokenizer split off; a short form in brackets after an ORG or LAW
+("Bureau Interne Onderzoeken (BIO)", "Wet politiegegevens (hierna: Wpg)") takes the name's label.
 
 Roads (label LOC, only in a paragraph that speaks of roads: "afrit", "knooppunt", "Knp.", "rijksweg", ...): road
 numbers ("A2", "Rijksweg A2/N2"), junctions with their names ("Knp. Deil") and the place an exit is named after
@@ -766,6 +767,37 @@ def tidied_edges(entities: list[Span]) -> list[Span]:
     return out
 
 
+# A short form in brackets: "SUK", "Wpg", "Appa", "R.O.O." (not "BTW-constructies", "Warenwet").
+ABBREVIATION = re.compile(r"^[A-Z][A-Za-z.]{1,7}$")
+
+
+def bracketed_abbreviations(entities: list[Span]) -> list[Span]:
+    """``entities`` with the short form in brackets after an ORG or LAW name ("Stichting Uitvoering
+    Kinderopvangregelingen (SUK)", "Wet politiegegevens (hierna: Wpg)") tagged with the name's label, as
+    ANNOTATION.md has it; the model leaves such a short form out or gives it the other label. The short
+    form starts with a letter that starts a word of the name, which keeps out "(Warenwet)" and the like."""
+    out = list(entities)
+    for name in entities:
+        if name.label_ not in ("ORG", "LAW"):
+            continue
+        doc, i = name.doc, name.end
+        if i < len(doc) and doc[i].text == "(":
+            i += 1
+        else:
+            continue
+        if i < len(doc) and doc[i].lower_ == "hierna":
+            i += 1 + (i + 1 < len(doc) and doc[i + 1].text == ":")
+        if i + 1 >= len(doc) or doc[i + 1].text != ")" or not ABBREVIATION.match(doc[i].text):
+            continue
+        if doc[i].text[0].lower() not in {token.text[0].lower() for token in name if token.is_alpha}:
+            continue
+        overlapping = [e for e in out if e.start <= i < e.end]
+        if any((e.start, e.end) != (i, i + 1) for e in overlapping):
+            continue   # inside a longer span (a REF): that span decides
+        out = [e for e in out if e not in overlapping] + [Span(doc, i, i + 1, label=name.label_)]
+    return sorted(out, key=lambda e: e.start)
+
+
 LOCATOR = re.compile(r"\d|^([IVXLC]+|[A-Z])$")
 
 
@@ -940,8 +972,8 @@ class RuleMatcher:
         if self.org_names is not None:   # a body's name fills a gap only: inside a longer name it belongs to that one
             entities += [name for name in title_spans(doc, self.org_names, view, label="ORG")
                          if not any(e.start < name.end and name.start < e.end for e in entities)]
-        doc.ents = tidied_edges(without_frequencies(without_table_counts(
-            completed_laws(without_own_articles(cut_references(joined_law_references(completed_references(entities))))))))
+        doc.ents = bracketed_abbreviations(tidied_edges(without_frequencies(without_table_counts(
+            completed_laws(without_own_articles(cut_references(joined_law_references(completed_references(entities)))))))))
         return doc
 
 

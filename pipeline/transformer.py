@@ -28,7 +28,14 @@ from spacy.util import filter_spans
 from kamerbrief.errors import KamerbriefError
 from kamerbrief.pipeline import extensions  # noqa: F401  (registers the Doc/Span extensions)
 from kamerbrief.pipeline.hardware import resolve_precision
-from kamerbrief.pipeline.model.decoding import DEFAULT_SPAN_CONTINUATION, decode_tags, merge_window_logits, sigmoid, softmax, tags_to_spans
+from kamerbrief.pipeline.model.decoding import (
+    DEFAULT_SPAN_CONTINUATION,
+    decode_tags,
+    merge_window_logits,
+    sigmoid,
+    softmax,
+    tags_to_spans,
+)
 
 PRECISIONS = ("fp32", "bf16", "int8", "auto")
 ALIGNMENTS = ("snap", "split", "contract", "expand")

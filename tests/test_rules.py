@@ -14,6 +14,9 @@ from kamerbrief.errors import RecordError
 from kamerbrief.pipeline.rules import rule_spans
 
 CASES = [case for path in sorted((TESTS / "cases" / "rules").glob("*.json")) for case in json.loads(path.read_text(encoding="utf-8"))]
+# Cases of the steps that act on the model's entities: text, the model's entities, the entities after the rules.
+MERGE_CASES = [case for path in sorted((TESTS / "cases" / "merge").glob("*.json"))
+               for case in json.loads(path.read_text(encoding="utf-8"))]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["text"][:40] for c in CASES])
@@ -205,6 +208,12 @@ def _after_rules(config: dict, text: str, model: list[tuple[str, str]]) -> list[
 @pytest.mark.parametrize("mode,text,model,expected", LAW_TITLE_CASES, ids=[f"{c[0]}:{c[1][:30]}" for c in LAW_TITLE_CASES])
 def test_law_titles_fit_the_models_laws_to_the_lexicon(mode, text, model, expected):
     assert _after_rules({"labels": ["LAW"], "law_titles": mode}, text, model) == expected
+
+
+@pytest.mark.parametrize("case", MERGE_CASES, ids=[c["text"][:40] for c in MERGE_CASES])
+def test_the_rules_tidy_the_models_entities(case):
+    expected = [tuple(e) for e in case["expected"]]
+    assert _after_rules({}, case["text"], [tuple(e) for e in case["model"]]) == expected, case["why"]
 
 
 def test_law_titles_setting_is_checked():
