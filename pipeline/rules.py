@@ -42,7 +42,7 @@ sentence is cut at the clause word ("van de Wet achterwege"), and one with an un
 its closing bracket; a LAW or REF takes the year right after it; a REF to the document's own articles ("artikel 2 van
 deze verordening") goes; a REF
 without a locator ("bijlage" alone), a head word after "deze" ("deze Aanwijzing": the document itself), a DATE of
-days that recur every year or of a rate's period ("per zes maanden") go; no span starts or ends on a space, and a
+days that recur every year, of a rate's period ("per zes maanden") or of an age ("jonger dan 4 jaar") go; no span starts or ends on a space, and a
 "'s-Gravenhage" keeps the apostrophe the tokenizer split off; a short form in brackets after an ORG or LAW
 ("Bureau Interne Onderzoeken (BIO)", "Wet politiegegevens (hierna: Wpg)") takes the name's label.
 
@@ -438,7 +438,8 @@ def _trimmed(doc: Doc, start: int, end: int) -> tuple[int, int]:
 # a rate ("8 uur per week") and an amount of hours ("995 uur", "TS 48 uur"): hours are a DATE only as a time limit or a
 # duration the text marks as one ("binnen 24 uur", "ten minste 72 uur"). A day that recurs every year is a frequency
 # ("per 1 januari van elk jaar", "op 1 januari en 1 juli van ieder kalenderjaar").
-AGE_AFTER = [["oud"], ["ouder"], ["jonger"], ["of", "ouder"], ["en", "ouder"], ["of", "jonger"], ["en", "jonger"], ["of", "meer"]]
+# "acht jaar of meer" is no age: a sentence's length ("een strafbedreiging van acht jaar of meer"), a DATE in the gold.
+AGE_AFTER = [["oud"], ["ouder"], ["jonger"], ["of", "ouder"], ["en", "ouder"], ["of", "jonger"], ["en", "jonger"]]
 HOUR_SIGNALS = {"binnen", "na", "gedurende", "minste", "tenminste", "minimaal", "hoogste", "uiterlijk", "bijna",
                 "ongeveer", "circa", "ruim", "duurde"}
 HOUR_PERIODS = {"periode", "tijdsruimte", "termijn", "duur"}   # "een termijn van 24 uur"
@@ -481,6 +482,23 @@ def _own_title(view: Doc, start: int) -> bool:
             and view[start + 2].like_num and view[start + 3].lower_ in MONTHS)
 
 
+def _age(view: Doc, start: int, end: int) -> bool:
+    """Whether "N jaar" at ``start:end`` is an age: "65 jaar of ouder", "zeven jaren oud", "de leeftijd van 18 jaar",
+    "jonger dan 4 jaar", "ouder zijn dan 25 jaar" (ANNOTATION.md: not DATE)."""
+    words = [t.lower_ for t in view[start:end]]
+    if not (len(words) == 2 and words[-1] in ("jaar", "jaren") and (view[start].like_num or words[0] in NUMBER_WORDS)):
+        return False
+    after = [t.lower_ for t in view[end:end + 2]]
+    before = [t.lower_ for t in view[max(0, start - 3):start]]
+    return (any(after[:len(a)] == a for a in AGE_AFTER) or before[-2:] == ["leeftijd", "van"]
+            or before[-1:] == ["dan"] and bool({"ouder", "jonger"} & set(before)))
+
+
+def without_ages(entities: list[Span]) -> list[Span]:
+    """``entities`` without a DATE that is an age (:func:`_age`), whoever proposed it."""
+    return [e for e in entities if not (e.label_ == "DATE" and _age(e.doc, e.start, e.end))]
+
+
 def _not_a_date(view: Doc, start: int, end: int) -> bool:
     """Whether a DATE match is an age, a rate, an amount of hours, a count in a table or a day of every year (above)."""
     words = [t.lower_ for t in view[start:end]]
@@ -489,7 +507,7 @@ def _not_a_date(view: Doc, start: int, end: int) -> bool:
     if len(words) == 2 and words[-1] in UNITS and (view[start].like_num or words[0] in NUMBER_WORDS):
         if after[:1] == ["per"] and after[1:2] and after[1] in RATE_UNITS:
             return True
-        if words[-1] in ("jaar", "jaren") and (any(after[:len(a)] == a for a in AGE_AFTER) or before == ["leeftijd", "van"]):
+        if _age(view, start, end):
             return True
         if words[-1] in ("uur", "uren") and not (HOUR_SIGNALS.intersection(before) or after[:1] and after[0] in HOUR_AFTER or
                                                before[-1:] == ["van"] and len(before) == 2 and before[0] in HOUR_PERIODS):
@@ -972,8 +990,8 @@ class RuleMatcher:
         if self.org_names is not None:   # a body's name fills a gap only: inside a longer name it belongs to that one
             entities += [name for name in title_spans(doc, self.org_names, view, label="ORG")
                          if not any(e.start < name.end and name.start < e.end for e in entities)]
-        doc.ents = bracketed_abbreviations(tidied_edges(without_frequencies(without_table_counts(
-            completed_laws(without_own_articles(cut_references(joined_law_references(completed_references(entities)))))))))
+        doc.ents = bracketed_abbreviations(tidied_edges(without_ages(without_frequencies(without_table_counts(
+            completed_laws(without_own_articles(cut_references(joined_law_references(completed_references(entities))))))))))
         return doc
 
 
