@@ -193,3 +193,20 @@ def test_int8_quantises_every_linear_layer_per_output_channel(tiny_pipeline):
     text = "Het kabinet neemt de aanbeveling over en zal voor 1 juli 2021 een wet indienen."
     a, b = fp32(text).cats, int8(text).cats
     assert max(abs(a[label] - b[label]) for label in a) < 0.05
+
+
+def test_training_dev_metrics_read_the_pieces_as_the_pipeline_does():
+    import numpy as np
+
+    from kamerbrief.data.schema import IGNORE
+    from kamerbrief.training.dev_metrics import piece_sequences
+
+    rows = [{"O": 1.0},   # the special token the labels ignore
+            {"O": 0.75, "I-REF": 0.13, "I-LAW": 0.12},
+            {"B-ORG": 0.80, "I-ORG": 0.13, "I-LAW": 0.07},
+            {"I-LAW": 0.55, "I-ORG": 0.23, "I-REF": 0.22}]
+    logits = np.log(np.clip(_probs(rows), 1e-9, None))[None]
+    labels = np.array([[IGNORE, 0, TAGS.index("B-ORG"), TAGS.index("I-ORG")]])
+    gold, pred = piece_sequences(logits, labels, TAGS)
+    assert gold == [["O", "B-ORG", "I-ORG"]]
+    assert pred == [["O", "B-ORG", "I-ORG"]]   # strict argmax would have read "B-ORG", "O": a cut name
