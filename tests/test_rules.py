@@ -14,7 +14,8 @@ from kamerbrief.errors import RecordError
 from kamerbrief.pipeline.rules import rule_spans
 
 CASES = [case for path in sorted((TESTS / "cases" / "rules").glob("*.json")) for case in json.loads(path.read_text(encoding="utf-8"))]
-# Cases of the steps that act on the model's entities: text, the model's entities, the entities after the rules.
+# Cases of the steps that act on the model's entities: text, the model's entities, the entities after the rules
+# (``config``: the rules component's settings, its defaults if absent).
 MERGE_CASES = [case for path in sorted((TESTS / "cases" / "merge").glob("*.json"))
                for case in json.loads(path.read_text(encoding="utf-8"))]
 
@@ -213,7 +214,7 @@ def test_law_titles_fit_the_models_laws_to_the_lexicon(mode, text, model, expect
 @pytest.mark.parametrize("case", MERGE_CASES, ids=[c["text"][:40] for c in MERGE_CASES])
 def test_the_rules_tidy_the_models_entities(case):
     expected = [tuple(e) for e in case["expected"]]
-    assert _after_rules({}, case["text"], [tuple(e) for e in case["model"]]) == expected, case["why"]
+    assert _after_rules(case.get("config", {}), case["text"], [tuple(e) for e in case["model"]]) == expected, case["why"]
 
 
 def test_law_titles_setting_is_checked():
@@ -283,23 +284,6 @@ def test_entity_edges_lose_spaces_and_keep_the_apostrophe_of_s_names():
         ("Sociaal Akkoord", "LAW")]
 
 
-
-@pytest.mark.parametrize("text,model,expected", [
-    ("Zie de Gemeentewet, artikel 44, over de raad.", [("Gemeentewet", "LAW"), ("artikel 44", "REF")],
-     [("Gemeentewet, artikel 44", "REF")]),
-    ("Dit staat in de WVO artikelen 10, 10b en 10d.", [("WVO", "LAW"), ("artikelen 10, 10b en 10d", "REF")],
-     [("WVO artikelen 10, 10b en 10d", "REF")]),
-    ("Uitsluiting van afdeling 4.2.8 Awb", [("afdeling 4.2.8", "REF"), ("Awb", "LAW")], [("afdeling 4.2.8 Awb", "REF")]),
-    ("Voor wethouders: Staatsblad artikel V, onderdeel F; verder", [("artikel V, onderdeel F", "REF")],
-     [("Staatsblad artikel V, onderdeel F", "REF")]),
-    # an article that names its own law stays apart from a law before it
-    ("De Woningwet, artikel 5 van het Bouwbesluit", [("Woningwet", "LAW"), ("artikel 5 van het Bouwbesluit", "REF")],
-     [("Woningwet", "LAW"), ("artikel 5 van het Bouwbesluit", "REF")]),
-])
-def test_a_law_named_next_to_a_bare_article_joins_its_reference(text, model, expected):
-    assert _after_rules({"labels": ["LAW"]}, text, model) == expected
-
-
 def test_names_of_public_bodies_fill_gaps_only():
     """``org_names``: a body of pipeline/org_names.txt is ORG where the model found nothing; inside a longer entity it
     stays part of that one, and with the setting off nothing is added."""
@@ -308,52 +292,3 @@ def test_names_of_public_bodies_fill_gaps_only():
     assert _after_rules({"labels": ["LAW"], "org_names": True}, text, model) == [
         ("Europees Parlement", "ORG"), ("Voorzitter van de Tweede Kamer der Staten-Generaal", "ORG")]
     assert _after_rules({"labels": ["LAW"]}, text, model) == model
-
-
-@pytest.mark.parametrize("text,model,expected", [
-    # a REF that runs on past a law the lexicon lacks into the sentence is cut at the clause word
-    ("Dan blijft de heffing op grond van artikel 3, eerste lid, onderdeel g, van de Wet achterwege.",
-     [("artikel 3, eerste lid, onderdeel g, van de Wet achterwege", "REF")],
-     [("artikel 3, eerste lid, onderdeel g, van de Wet", "REF")]),
-    ("In lijn hiermee is in § 33 van de Toelichting Landbouw aangegeven, dat afnemers aftrekken.",
-     [("§ 33 van de Toelichting Landbouw aangegeven", "REF")], [("§ 33 van de Toelichting Landbouw", "REF")]),
-    ("Verder is artikel 2 van het Rwb’59 van belang.", [("artikel 2 van het Rwb’59 van belang", "REF")],
-     [("artikel 2 van het Rwb’59", "REF")]),
-    # words that join parts of one reference, and a title's own lowercase words, do not end it
-    ("Zie artikel 5 van de Wet op het primair onderwijs jo. artikel 6 daarvan.",
-     [("artikel 5 van de Wet op het primair onderwijs jo. artikel 6", "REF")],
-     [("artikel 5 van de Wet op het primair onderwijs jo. artikel 6", "REF")]),
-    # an unclosed bracket: a gazette inside is a citation of its own; a number takes its closing bracket
-    ("Gelet op artikel 70a van de Pachtwet (Stb. 1958, 37); Hebben goedgevonden",
-     [("artikel 70a van de Pachtwet (Stb. 1958, 37", "REF")], [("artikel 70a van de Pachtwet", "REF"), ("Stb. 1958, 37", "REF")]),
-    ("De motie-Ronnes c.s. (nr. 212 (34104) is aangenomen.", [("nr. 212 (34104", "REF")], [("nr. 212 (34104)", "REF")]),
-    # the document's own articles are no REF (ANNOTATION.md), whoever proposed them
-    ("Hij kan ontheffing verlenen van de artikelen 2 en 3, tweede lid, van deze verordening.",
-     [("artikelen 2 en 3, tweede lid, van deze verordening", "REF")], []),
-    # a year after a REF or LAW is part of its name
-    ("De zorg, bedoeld in artikel 2 van de Regeling telecommunicatie 2007, gaat over.",
-     [("artikel 2 van de Regeling telecommunicatie", "REF"), ("2007", "DATE")],
-     [("artikel 2 van de Regeling telecommunicatie 2007", "REF")]),
-    # prepositions belong to titles
-    ("Zie artikel 82, tweede lid, van de Wet werk en inkomen naar arbeidsvermogen.",
-     [("artikel 82, tweede lid, van de Wet werk en inkomen naar arbeidsvermogen", "REF")],
-     [("artikel 82, tweede lid, van de Wet werk en inkomen naar arbeidsvermogen", "REF")]),
-])
-def test_references_and_laws_end_where_their_name_ends(text, model, expected):
-    assert _after_rules({"labels": ["LAW"]}, text, model) == expected
-
-
-@pytest.mark.parametrize("text,model,expected", [
-    # a model's article REF running into a decree or gazette the patterns cite is one REF with it ...
-    ("Het bepaalde in de artikelen 3, 4 en 5 van Ons besluit van 24 Maart 1951, *Stb.* 87, is van toepassing.",
-     [("artikelen 3, 4 en 5 van Ons besluit van 24", "REF")],
-     [("artikelen 3, 4 en 5 van Ons besluit van 24 Maart 1951, *Stb.* 87", "REF")]),
-    # ... and a gazette in brackets after the law is a REF of its own
-    ("Gelet op artikel 70a van de Pachtwet (*Stb.* 1958, 37); Hebben goedgevonden",
-     [("artikel 70a van de Pachtwet (*Stb.* 1958, 37", "REF")],
-     [("artikel 70a van de Pachtwet", "REF"), ("*Stb.* 1958, 37", "REF")]),
-    # another REF running into a citation loses to the rule as before (case law: court, date, journal)
-    ("Zie HR 10 januari 1984, NJ 1984, 684.", [("HR 10 januari 1984, NJ", "REF")], [("NJ 1984, 684", "REF")]),
-])
-def test_a_models_article_joins_the_decree_a_pattern_cites(text, model, expected):
-    assert _after_rules({"labels": ["REF", "LAW"]}, text, model) == expected
