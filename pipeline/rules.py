@@ -799,10 +799,9 @@ def bracketed_abbreviations(entities: list[Span]) -> list[Span]:
         if name.label_ not in ("ORG", "LAW"):
             continue
         doc, i = name.doc, name.end
-        if i < len(doc) and doc[i].text == "(":
-            i += 1
-        else:
+        if i >= len(doc) or doc[i].text != "(":
             continue
+        i += 1
         if i < len(doc) and doc[i].lower_ == "hierna":
             i += 1 + (i + 1 < len(doc) and doc[i + 1].text == ":")
         if i + 1 >= len(doc) or doc[i + 1].text != ")" or not ABBREVIATION.match(doc[i].text):
