@@ -113,6 +113,28 @@ def test_partially_annotated_source_does_not_punish_unannotated_labels():
     assert model.token_loss(logits_per, labels, conll).item() == pytest.approx(20.0 - math.log(7), abs=1e-3)
 
 
+def test_label_smoothing_softens_the_paragraph_and_stance_targets_only():
+    """With smoothing s a paragraph label's target is 1 - s/2 (or s/2) and a stance's one-hot spreads s over the stances;
+    the token loss is untouched."""
+    from kamerbrief.data.schema import IGNORE, PARAGRAPH_LABELS, STANCES
+    from kamerbrief.pipeline.model.multitask import KamerbriefConfig, KamerbriefModel
+
+    torch.manual_seed(0)
+    config = KamerbriefConfig(encoder={"model_type": "bert", "vocab_size": 10, "hidden_size": 8, "num_hidden_layers": 1,
+                                       "num_attention_heads": 2, "intermediate_size": 16})
+    model = KamerbriefModel(config).eval()
+    batch = {"input_ids": torch.tensor([[1, 2, 3]]), "attention_mask": torch.ones(1, 3, dtype=torch.long),
+             "labels": torch.tensor([[IGNORE, 0, IGNORE]]), "cats": torch.tensor([[1.0] + [0.0] * (len(PARAGRAPH_LABELS) - 1)]),
+             "stance": torch.tensor([1])}
+    plain, smooth = model(**batch), model(**batch, label_smoothing=0.2)
+    token = model.token_loss(plain["token_logits"], batch["labels"], None)
+    paragraph_targets = torch.tensor([[0.9] + [0.1] * (len(PARAGRAPH_LABELS) - 1)])
+    expected = (token + torch.nn.functional.binary_cross_entropy_with_logits(plain["paragraph_logits"], paragraph_targets)
+                + torch.nn.functional.cross_entropy(plain["stance_logits"], batch["stance"], label_smoothing=0.2))
+    assert smooth["loss"].item() == pytest.approx(expected.item(), rel=1e-5)
+    assert abs(smooth["loss"].item() - plain["loss"].item()) > 1e-3 and len(STANCES) > 1
+
+
 def test_bucketed_sampler_is_a_seeded_permutation_of_similar_length_batches():
     from kamerbrief.training.train import BucketedRandomSampler
 

@@ -45,6 +45,9 @@ class Hyperparameters:
     # A fraction of all optimizer steps, in [0, 1).
     warmup_ratio: float = 0.06
     weight_decay: float = 0.01
+    # The paragraph and stance heads learn from softened targets (Szegedy et al. 2016): a paragraph label's 1/0
+    # becomes 1 - s/2 and s/2, a stance's one-hot spreads s over all stances. For letters by other hands (issue 15).
+    label_smoothing: float = 0.0
     max_grad_norm: float = 1.0
     early_stopping_patience: int = 2
     lr_scheduler: str = "linear"
@@ -152,6 +155,8 @@ class TrainingConfig:
             raise TrainingConfigError(f"training.sampling must be one of {', '.join(SAMPLING)}, not {hp.sampling!r}", source)
         if not 0 <= hp.warmup_ratio < 1:
             raise TrainingConfigError(f"training.warmup_ratio is a fraction of the steps in [0, 1), not {hp.warmup_ratio}", source)
+        if not 0 <= hp.label_smoothing < 1:
+            raise TrainingConfigError(f"training.label_smoothing is in [0, 1), not {hp.label_smoothing}", source)
         if self.context not in CONTEXTS:
             raise TrainingConfigError(f"context must be one of {', '.join(CONTEXTS)}, not {self.context!r}", source)
         if self.context_position not in CONTEXT_POSITIONS:

@@ -248,18 +248,20 @@ def _kamerbrief_trainer():
 
         def __init__(self, *args, sampling: str = "bucketed", bucket_batches: int = 8, teacher=None,
                      distill_alpha: float = 0.5, temperature: float = 2.0,
-                     distill_heads: tuple[str, ...] = ("token", "paragraph", "stance"), **kwargs):
+                     distill_heads: tuple[str, ...] = ("token", "paragraph", "stance"), label_smoothing: float = 0.0, **kwargs):
             super().__init__(*args, **kwargs)
             self.sampling, self.bucket_batches = sampling, bucket_batches
             self.teacher = teacher.to(self.args.device) if teacher is not None else None
             self.distill_alpha, self.temperature, self.distill_heads = distill_alpha, temperature, distill_heads
+            self.label_smoothing = label_smoothing
 
         def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
             import torch
 
             from kamerbrief.training.distillation import distillation_loss
 
-            outputs = model(**inputs)
+            # softened targets while training only: the dev loss stays comparable between runs
+            outputs = model(**inputs, label_smoothing=self.label_smoothing if model.training else 0.0)
             loss = outputs["loss"]
             if self.teacher is not None and model.training:
                 with torch.no_grad():
@@ -364,7 +366,7 @@ def train(config: TrainingConfig | dict, out_dir: str | Path, shared_dir=None, m
         model=model, args=args, train_dataset=train_set, eval_dataset=dev_set if has_dev else None,
         data_collator=Collator(tokenizer.pad_token_id), compute_metrics=make_compute_metrics(model.config),
         callbacks=callbacks, optimizers=(make_optimizer(model, hp), None),
-        sampling=hp.sampling, bucket_batches=hp.bucket_batches, teacher=teacher,
+        sampling=hp.sampling, bucket_batches=hp.bucket_batches, teacher=teacher, label_smoothing=hp.label_smoothing,
         **({"distill_alpha": config.distill.alpha, "temperature": config.distill.temperature,
             "distill_heads": tuple(config.distill.heads.split("+"))} if config.distill else {}))
     trainer.train()

@@ -7,7 +7,8 @@
 Partially annotated sources (CoNLL: PER/ORG/LOC only) must not teach that other labels are absent.
 The token loss is therefore a marginal likelihood: a piece tagged ``O`` in such a source may be ``O``
 or any tag of a label the source does not annotate, and the loss is ``-log`` of the probability mass
-on that allowed set. Paragraph labels a source does not annotate are masked out of the BCE loss.
+on that allowed set. Paragraph labels a source does not annotate are masked out of the BCE loss. Training may soften
+the paragraph and stance targets (``label_smoothing``, passed to ``forward`` by the trainer; 0 by default).
 
 ``KamerbriefConfig`` / ``KamerbriefModel`` are registered with the Auto classes when this module is imported
 (a trained folder's config.json says ``"model_type": "kamerbrief"``), so a trained folder loads with
@@ -125,7 +126,7 @@ class KamerbriefModel(PreTrainedModel):
         self.config.encoder = {**self.config.encoder, "num_hidden_layers": n}
 
     def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, labels=None, cats=None, cats_mask=None,
-                entity_mask=None, stance=None, pool_mask=None, **_):
+                entity_mask=None, stance=None, pool_mask=None, label_smoothing: float = 0.0, **_):
         hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
         hidden = self.dropout(hidden)
         token_logits = self.token_head(hidden)
@@ -140,10 +141,12 @@ class KamerbriefModel(PreTrainedModel):
             loss = self.token_loss(token_logits, labels, entity_mask)
             if cats is not None:
                 weights = cats_mask if cats_mask is not None else torch.ones_like(cats)
-                bce = nn.functional.binary_cross_entropy_with_logits(paragraph_logits.float(), cats.float(), reduction="none")
+                targets = cats.float() * (1 - label_smoothing) + label_smoothing / 2
+                bce = nn.functional.binary_cross_entropy_with_logits(paragraph_logits.float(), targets, reduction="none")
                 loss = loss + (bce * weights).sum() / weights.sum().clamp(min=1.0)
             if stance is not None and (stance != IGNORE).any():
-                loss = loss + nn.functional.cross_entropy(stance_logits.float(), stance, ignore_index=IGNORE)
+                loss = loss + nn.functional.cross_entropy(stance_logits.float(), stance, ignore_index=IGNORE,
+                                                          label_smoothing=label_smoothing)
         return {"loss": loss, "token_logits": token_logits, "paragraph_logits": paragraph_logits, "stance_logits": stance_logits}
 
     def token_loss(self, logits: torch.Tensor, labels: torch.Tensor, entity_mask: torch.Tensor | None) -> torch.Tensor:
