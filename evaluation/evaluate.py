@@ -148,15 +148,15 @@ def predict_gold(nlp, records: list[dict], batch_size: int = DEFAULT_BATCH_SIZE,
             if with_context:
                 doc._.context = context
             stream.append((doc, (record, paragraph)))
-    from kamerbrief.pipeline.letter_names import add_letter_names, letter_names_on
+    from kamerbrief.pipeline.letter_pass import after_letter, letter_pass_of
 
-    spread_names = letter_names_on(nlp)
+    letter_pass = letter_pass_of(nlp)
     items, docs, letter = [], [], []
 
     def score(done: list) -> None:
-        # a letter is scored once all its paragraphs are back: the names it repeats (pipeline/letter_names.py)
-        if spread_names:
-            add_letter_names([doc for doc, _, _ in done])
+        # a letter is scored once all its paragraphs are back: the letter-level decisions (pipeline/letter_pass.py)
+        if letter_pass:
+            after_letter([doc for doc, _, _ in done], letter_pass)
         for doc, record, paragraph in done:
             items.append(scored_paragraph(record, paragraph, doc))
             docs.append(doc)

@@ -6,9 +6,13 @@ those predictions (rules, then deadlines), then scored per source kind (real doc
 team-written letters) with :func:`kamerbrief.evaluation.metrics.evaluate_items`.
 
 ``python -m kamerbrief.evaluation.rules_policy --model models/kamerbrief-nl-e5s-l4
---data data/letters/dev.jsonl --data data/standoff/dev.jsonl --out evaluation/reports/rules-policy-dev.json``
+--data data/letters/dev.jsonl --data data/standoff/dev.jsonl --out evaluation/reports/rules-policy-dev.json
+--without letter_names --apply``
 
-Test files are refused: a policy is chosen on dev only.
+Test files are refused: a policy is chosen on dev only. ``--without SETTING`` keeps a setting off whatever dev says
+(the default model leaves ``letter_names`` off: ``evaluation/reports/README.md``, "Roads, royal decrees and span
+edges"); its policies are still measured and reported. ``--apply`` writes the chosen settings into the model's
+``config.cfg``, every optional one the policy does not name at its factory value.
 """
 from __future__ import annotations
 
@@ -55,6 +59,10 @@ CANDIDATES.update({f"{ROADS} {mode}": _with_roads(mode) for mode in ("model", "l
 # names a letter repeats spread through it (pipeline/letter_names.py).
 CANDIDATES[f"{ROADS} longer; ORG names"] = _with_roads("longer", org_names=True)
 CANDIDATES[f"{ROADS} longer; ORG names; letter names"] = _with_roads("longer", org_names=True, letter_names=True)
+# A regulation's references to its own articles dropped (pipeline/own_articles.py), with and without the letter names.
+CANDIDATES[f"{ROADS} longer; ORG names; own articles"] = _with_roads("longer", org_names=True, own_articles=True)
+CANDIDATES[f"{ROADS} longer; ORG names; letter names; own articles"] = _with_roads("longer", org_names=True, letter_names=True,
+                                                                                   own_articles=True)
 
 
 def model_predictions(nlp, records: list[dict], batch_size: int = DEFAULT_BATCH_SIZE) -> list[dict]:
@@ -75,13 +83,14 @@ def items_with_rules(nlp, records: list[dict], predictions: list[dict], rules: d
 
     from kamerbrief.evaluation.evaluate import scored_paragraph
     from kamerbrief.pipeline import deadlines  # noqa: F401  (register factories)
-    from kamerbrief.pipeline.letter_names import add_letter_names
+    from kamerbrief.pipeline.letter_pass import after_letter, letter_pass_of_config
     from kamerbrief.pipeline.transformer import entity_spans
 
     post = spacy.blank("nl", vocab=nlp.vocab)
     if rules is not None:
         post.add_pipe("kamerbrief_rules", config=rules)
     post.add_pipe("kamerbrief_deadlines")
+    letter_pass = letter_pass_of_config(rules)
     items, i = [], 0
     for record in records:
         done = []
@@ -100,8 +109,8 @@ def items_with_rules(nlp, records: list[dict], predictions: list[dict], rules: d
             for _, component in post.pipeline:
                 doc = component(doc)
             done.append((paragraph, doc))
-        if rules and rules.get("letter_names"):   # the names the letter repeats, as annotate and evaluate spread them
-            add_letter_names([doc for _, doc in done])
+        if letter_pass:   # the letter-level decisions, as annotate and evaluate make them
+            after_letter([doc for _, doc in done], letter_pass)
         items += [scored_paragraph(record, paragraph, doc) for paragraph, doc in done]
     return items
 
@@ -147,15 +156,22 @@ BASELINE = "old default (REF, DATE rule wins; no LAW rules)"
 TEAM_TOLERANCE = 0.005
 
 
-def choose(result: dict) -> dict:
-    """The chosen policy: best real-document entity F1 without losing more than TEAM_TOLERANCE on team-written letters."""
+def choose(result: dict, without: tuple[str, ...] = ()) -> dict:
+    """The chosen policy: best real-document entity F1 without losing more than TEAM_TOLERANCE on team-written letters,
+    among the policies that turn on none of the settings in ``without`` (measured, reported, not eligible)."""
     policies = result["policies"]
     floor = policies[BASELINE].get("team-written", {}).get("entity_f", 0.0) - TEAM_TOLERANCE
-    allowed = {name: r for name, r in policies.items() if r.get("team-written", {}).get("entity_f", 1.0) >= floor}
+    allowed = {name: r for name, r in policies.items() if r.get("team-written", {}).get("entity_f", 1.0) >= floor
+               and not any((r["rules"] or {}).get(setting) for setting in without)}
     name = max(allowed, key=lambda n: (allowed[n].get("real", allowed[n]["all"])["entity_f"], allowed[n]["all"]["entity_f"]))
+    excluded = f"; policies with {', '.join(without)} on are not eligible" if without else ""
     return {"policy": name, "rules": policies[name]["rules"],
             "criterion": f"best entity F1 on real documents among policies whose team-written entity F1 is at least "
-                         f"{BASELINE!r} minus {TEAM_TOLERANCE} (dev only; ties by entity F1 over both kinds)"}
+                         f"{BASELINE!r} minus {TEAM_TOLERANCE} (dev only; ties by entity F1 over both kinds){excluded}"}
+
+
+#: The component's optional settings at their factory values: what a chosen policy that does not name one means.
+OPTIONAL_SETTINGS = {"law_titles": "off", "org_names": False, "letter_names": False, "own_articles": False}
 
 
 def apply_policy(model_dir: Path, rules: dict) -> None:
@@ -166,7 +182,7 @@ def apply_policy(model_dir: Path, rules: dict) -> None:
     if not config_path.is_file():
         raise KamerbriefError("--apply needs a saved pipeline folder (config.cfg missing)", config_path)
     config = load_config(config_path, interpolate=False)
-    config["components"]["kamerbrief_rules"].update(rules)
+    config["components"]["kamerbrief_rules"].update({**OPTIONAL_SETTINGS, **rules})
     config.to_disk(config_path)
 
 
@@ -178,9 +194,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--cache", type=Path, default=None, help="JSON file for the model's predictions (reused if present)")
     parser.add_argument("--n-bootstrap", type=int, default=1000)
     parser.add_argument("--apply", action="store_true", help="write the chosen policy into the model's config.cfg")
+    parser.add_argument("--without", action="append", default=[], choices=sorted(OPTIONAL_SETTINGS),
+                        help="a setting the chosen policy must leave off (repeat); its policies are still measured")
     args = parser.parse_args(argv)
     result = measure(args.model, args.data, args.n_bootstrap, args.cache)
-    result["chosen"] = choose(result)
+    result["chosen"] = choose(result, tuple(args.without))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     header = f"{'policy':55} {'kind':14} {'ent F1':>7} REF    DATE   LAW    ORG    deadline"

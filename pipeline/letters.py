@@ -24,6 +24,7 @@ from tqdm import tqdm
 
 from kamerbrief.data.context import paragraph_neighbours
 from kamerbrief.pipeline import extensions  # noqa: F401
+from kamerbrief.pipeline.letter_pass import NO_LETTER_PASS, LetterPass, letter_pass_of
 from kamerbrief.pipeline.nlp import DEFAULT_BATCH_SIZE
 from kamerbrief.pipeline.reader.letter import Letter
 from kamerbrief.pipeline.transformer import reads_context
@@ -187,7 +188,7 @@ def _merge_docs(docs: list[Doc], scores: dict) -> Doc:
 class RecordSink:
     """Where :func:`annotate_letters` puts a letter's paragraphs as they are done: this one keeps them in
     memory and gives the record as a dict (and the paragraph Docs with ``keep_docs``). A sink has
-    ``keep_docs``, ``add(paragraph record, Doc or None)`` and ``finish(skeleton, letter_names) -> (record, docs)`` (``letter_names``: spread the names the letter repeats),
+    ``keep_docs``, ``add(paragraph record, Doc or None)`` and ``finish(skeleton, letter_pass) -> (record, docs)`` (``letter_pass``: the letter-level decisions, ``pipeline/letter_pass.py``),
     where the skeleton is the letter's record with no paragraphs (``pipeline/batch.py`` spools them)."""
 
     def __init__(self, letter: Letter, keep_docs: bool = True):
@@ -200,14 +201,15 @@ class RecordSink:
         if doc is not None:
             self.docs.append(doc)
 
-    def finish(self, skeleton: dict, letter_names: bool = False) -> tuple[dict, list[Doc]]:
+    def finish(self, skeleton: dict, letter_pass: LetterPass = NO_LETTER_PASS) -> tuple[dict, list[Doc]]:
         from kamerbrief.pipeline.commitments import resolve_actors
-        from kamerbrief.pipeline.letter_names import add_letter_names, with_letter_names
+        from kamerbrief.pipeline.letter_pass import apply_to_docs, records_after
 
         paragraphs = self.paragraphs
-        if letter_names:   # the names the letter repeats (pipeline/letter_names.py), in the records and the Docs
-            paragraphs = with_letter_names(paragraphs)
-            add_letter_names(self.docs)
+        if letter_pass:   # the letter-level decisions (pipeline/letter_pass.py), in the records and the Docs
+            facts = letter_pass.facts_of_records(paragraphs)
+            paragraphs = list(records_after(paragraphs, facts))
+            apply_to_docs(self.docs, facts)
         # the commitments' signer and answered recommendation need the whole letter's links
         return resolve_actors({**skeleton, "paragraphs": paragraphs}), self.docs
 
@@ -216,9 +218,9 @@ class _LetterResult:
     """A letter coming back from the pipeline: the pieces of its current paragraph; each paragraph, once
     complete, goes to the sink and the linker and is not kept here."""
 
-    def __init__(self, letter: Letter, sink, progress: bool, letter_names: bool = False):
+    def __init__(self, letter: Letter, sink, progress: bool, letter_pass: LetterPass = NO_LETTER_PASS):
         self.letter, self.sink, self.linker = letter, sink, Linker()
-        self.letter_names = letter_names
+        self.letter_pass = letter_pass
         self.index: int | None = None
         self.pieces: list[tuple[int, dict]] = []
         self.docs: list[Doc] = []
@@ -248,7 +250,7 @@ class _LetterResult:
         self._complete()
         if self.bar is not None:
             self.bar.close()
-        return (self.letter, *self.sink.finish(_record(self.letter, [], self.linker.finish()), letter_names=self.letter_names))
+        return (self.letter, *self.sink.finish(_record(self.letter, [], self.linker.finish()), letter_pass=self.letter_pass))
 
 
 def annotate_letters(letters: Iterable[Letter], nlp, batch_size: int = DEFAULT_BATCH_SIZE, n_process: int = 1, keep_docs: bool = True,
@@ -264,16 +266,15 @@ def annotate_letters(letters: Iterable[Letter], nlp, batch_size: int = DEFAULT_B
     Each paragraph goes to ``sink(letter, keep_docs)`` (:class:`RecordSink`) as soon as it is complete and
     the linking keeps one section, so a long letter need not be held in memory: ``pipeline/batch.py``
     spools its paragraphs to disk."""
-    from kamerbrief.pipeline.letter_names import letter_names_on
 
     limit = max(1, min(max_piece_chars, nlp.max_length))
     pending: dict[int, _LetterResult] = {}
     with_context = reads_context(nlp)
-    spread_names = letter_names_on(nlp)
+    letter_pass = letter_pass_of(nlp)
 
     def stream():
         for position, letter in enumerate(letters):
-            pending[position] = _LetterResult(letter, sink(letter, keep_docs), progress, spread_names)
+            pending[position] = _LetterResult(letter, sink(letter, keep_docs), progress, letter_pass)
             neighbours = paragraph_neighbours((p.kind, p.text) for p in letter.paragraphs) if with_context else None
             for index, paragraph in enumerate(letter.paragraphs):
                 text = paragraph.text

@@ -9,7 +9,8 @@ Merge policy with a model's entities (``kamerbrief_rules`` component): rule span
 ``doc.spans["rules"]``; ``policy`` says per label what happens where a rule span overlaps model entities:
 
 * ``rule``: the rule span replaces them, unless a larger model entity of another label contains it
-  ("Wmo 2015" as LAW around the year 2015);
+  ("Wmo 2015" as LAW around the year 2015) or a model's REF goes on from it in words to a year (a regulation's whole
+  title: "artikel 28b van de Regeling geldelijke steun voorzieningen" + "aan huurwoningen 1987");
 * ``extend``: the rule span replaces them only where it covers every one of them (it extends or
   relabels the model's span); otherwise the model's entities stay;
 * ``longer``: the longer of the rule span and the longest overlapping entity wins (the rule on a tie);
@@ -25,14 +26,18 @@ the default model REF ``rule``, DATE and LAW ``longer``, law titles ``snap``); e
 Public bodies (``org_names``: true or false): the names in ``pipeline/org_names.txt`` ("Raad van State", "Europees
 Parlement", "Belastingdienst") are ORG where no entity covers them; inside a longer name they belong to it.
 
-Names a letter repeats (``letter_names``: true or false): whoever annotates whole letters (``annotate``,
-``evaluate``) gives every occurrence of a name the model tagged at least twice with one label that label
-(``pipeline/letter_names.py``); the component itself works on one paragraph and only carries the setting.
+Names a letter repeats (``letter_names``: true or false) and a regulation's own articles (``own_articles``: true or
+false): whoever annotates whole letters (``annotate``, ``evaluate``) gives every occurrence of a name the model tagged
+at least twice with one label that label (``pipeline/letter_names.py``), and in a letter with article headings of its
+own ("Artikel 15") drops the REFs that cite its own articles ("bedoeld in artikel 15, tweede lid";
+``pipeline/own_articles.py``); the component itself works on one paragraph and only carries the settings
+(``pipeline/letter_pass.py``).
 
 Law titles (``law_titles``: ``off``, ``add``, ``extend``, ``snap``; :func:`fitted_to_titles`): a ``PhraseMatcher``
 of the citation titles Dutch laws and regulations give themselves (``pipeline/law_titles.txt``, built from the
 shared nl-gov-text corpus by ``python -m kamerbrief.training.law_titles``) fits the merged LAW and REF spans to whole
-titles: a LAW or REF that cut a title short is widened to it, and one that ran on past it into the sentence
+titles: a LAW or REF that cut a title short is widened to it (over the title's year, which is no DATE of its own),
+and one that ran on past it into the sentence
 ("Zorgverzekeringswet commissaris", "artikel 96b van de Ambtenarenwet eervol") is cut at its end.
 
 After merging, the component completes what a pattern or the model cut (ANNOTATION.md): a REF takes the parts
@@ -678,9 +683,11 @@ def merge(entities: list[Span], span: Span, mode: str) -> list[Span]:
             overlapping = [e for e in entities if e.start < span.end and span.start < e.end]
     if mode == "rule":
         # A larger model entity of another label around the rule span ("Wmo 2015" as LAW around the year)
-        # is a different, bigger unit: it stays and the rule span is dropped.
-        wins = not any(e.label_ != span.label_ and e.start <= span.start and span.end <= e.end and len(e) > len(span)
-                       for e in overlapping)
+        # is a different, bigger unit: it stays and the rule span is dropped. So does a model's REF that goes on from
+        # the rule's to a year, in words alone: a regulation's whole title ("artikel 28b van de Regeling geldelijke
+        # steun voorzieningen" + "aan huurwoningen 1987"; the year belongs to the name).
+        wins = not any((e.label_ != span.label_ and e.start <= span.start and span.end <= e.end and len(e) > len(span))
+                       or _goes_on_to_a_year(e, span) for e in overlapping)
     elif mode == "extend":
         wins = all(span.start <= e.start and e.end <= span.end for e in overlapping)
     elif mode == "longer":
@@ -688,6 +695,14 @@ def merge(entities: list[Span], span: Span, mode: str) -> list[Span]:
     else:
         wins = False
     return [e for e in entities if e not in overlapping] + [span] if wins else entities
+
+
+def _goes_on_to_a_year(entity: Span, span: Span) -> bool:
+    """Whether ``entity`` is a REF that starts with the REF ``span`` and goes on past it in words to a year."""
+    if entity.label_ != "REF" or span.label_ != "REF" or entity.start != span.start or entity.end <= span.end:
+        return False
+    tail = entity.doc[span.end:entity.end]
+    return YEAR_TOKEN.match(tail[-1].text) is not None and all(t.is_alpha or t.i == tail.end - 1 for t in tail)
 
 
 def completed_laws(entities: list[Span]) -> list[Span]:
@@ -924,8 +939,12 @@ def fitted_to_titles(entities: list[Span], titles: list[Span], mode: str) -> lis
         if not overlapping:
             out.append(title)
             continue
-        if mode != "add" and len(overlapping) == 1 and overlapping[0].label_ == "REF" and overlapping[0].start < title.start:
-            out = [e for e in out if e is not overlapping[0]] + [_reference_to_title(overlapping[0], title, mode)]
+        # a year inside the title is the title's, not a DATE of its own ("... Buitenlandse Zaken 2006")
+        years = [e for e in overlapping if e.label_ == "DATE" and len(e) == 1 and YEAR_TOKEN.match(e.text)
+                 and title.start <= e.start and e.end <= title.end]
+        references = [e for e in overlapping if e not in years]
+        if mode != "add" and len(references) == 1 and references[0].label_ == "REF" and references[0].start < title.start:
+            out = [e for e in out if e is not references[0] and e not in years] + [_reference_to_title(references[0], title, mode)]
             continue
         if mode == "add" or any(e.label_ != "LAW" for e in overlapping):
             continue
@@ -958,7 +977,7 @@ class RuleMatcher:
     """The ``kamerbrief_rules`` component (see the module docstring for the merge policy)."""
 
     def __init__(self, nlp: Language, name: str, labels: list[str], policy: dict[str, str], prefer: list[str] | None = None,
-                 law_titles: str = "off", org_names: bool = False, letter_names: bool = False):
+                 law_titles: str = "off", org_names: bool = False, letter_names: bool = False, own_articles: bool = False):
         self.name = name
         self.labels = tuple(labels)
         if prefer is not None:   # the older setting: the labels in ``prefer`` win ("rule"), the others fill gaps ("model")
@@ -973,8 +992,9 @@ class RuleMatcher:
         self.titles = title_matcher(nlp.vocab, self.tokenizer, read_lexicon()) if self.law_titles != "off" else None
         self.org_names = (title_matcher(nlp.vocab, self.tokenizer, read_lexicon(ORG_NAMES_FILE))
                           if org_names else None)
-        # read by whoever annotates whole letters (pipeline/letter_names.py): not a per-paragraph step
+        # read by whoever annotates whole letters (pipeline/letter_pass.py): not per-paragraph steps
         self.letter_names = bool(letter_names)
+        self.own_articles = bool(own_articles) and "REF" in self.labels
 
     def __call__(self, doc: Doc) -> Doc:
         view = rule_view(doc, self.tokenizer)   # once, for the patterns and the titles
@@ -999,11 +1019,12 @@ DEFAULT_POLICY = {"REF": "rule", "DATE": "rule", "LAW": "extend"}
 
 # Like spaCy's entity_ruler it requires no entities: it merges with whatever entities the Doc has.
 @Language.factory("kamerbrief_rules", default_config={"labels": list(LABELS), "policy": DEFAULT_POLICY, "prefer": None,
-                                                      "law_titles": "off", "org_names": False, "letter_names": False},
+                                                      "law_titles": "off", "org_names": False, "letter_names": False,
+                                                      "own_articles": False},
                   assigns=["doc.ents", "doc.spans"])
 def make_rules(nlp: Language, name: str, labels: list[str], policy: dict[str, str], prefer: list[str] | None,
-               law_titles: str, org_names: bool, letter_names: bool) -> RuleMatcher:
-    return RuleMatcher(nlp, name, labels, policy, prefer, law_titles, org_names, letter_names)
+               law_titles: str, org_names: bool, letter_names: bool, own_articles: bool) -> RuleMatcher:
+    return RuleMatcher(nlp, name, labels, policy, prefer, law_titles, org_names, letter_names, own_articles)
 
 
 @lru_cache(maxsize=1)

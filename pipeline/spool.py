@@ -17,7 +17,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from kamerbrief.pipeline.letter_names import add_letter_names, names_of_records, records_with_names
+from kamerbrief.pipeline.letter_pass import NO_LETTER_PASS, LetterFacts, LetterPass, apply_to_docs, records_after
 from kamerbrief.pipeline.reader.letter import Letter
 
 __all__ = ["SpooledLetter", "InMemoryLetter", "open_record", "SPOOL_BYTES"]
@@ -83,25 +83,25 @@ class SpooledLetter:
         self.words += len(paragraph["text"].split())
         self.has_commitments = self.has_commitments or bool(paragraph.get("commitments"))
 
-    def finish(self, skeleton: dict, letter_names: bool = False):
+    def finish(self, skeleton: dict, letter_pass: LetterPass = NO_LETTER_PASS):
         """``(record, docs)`` as ``annotate_letters`` yields them: this letter, and its DocBin (or None).
-        The commitments' signer and answered recommendations need the whole letter's links, and the names the
-        letter repeats (``letter_names``) the whole letter's entities, so the spool is rewritten once with them
-        (paragraph by paragraph, as it was written), and the DocBin rebuilt with the names. The names are counted on
-        the spool only then, in one more pass over it."""
+        The commitments' signer and answered recommendations need the whole letter's links, and the letter-level
+        decisions (``letter_pass``, ``pipeline/letter_pass.py``) the whole letter's entities, so the spool is rewritten
+        once with them (paragraph by paragraph, as it was written), and the DocBin rebuilt with them. Their facts are
+        gathered on the spool only then, in one more pass over it."""
         self.skeleton = skeleton
-        names = names_of_records(self.paragraphs()) if letter_names else {}
-        if self.has_commitments or names:
-            self._rewrite(names)
-        if names and self.docbin is not None and self.vocab is not None:
+        facts = letter_pass.facts_of_records(self.paragraphs())
+        if self.has_commitments or facts:
+            self._rewrite(facts)
+        if facts and self.docbin is not None and self.vocab is not None:
             from spacy.tokens import DocBin
 
             docs = list(self.docbin.get_docs(self.vocab))
-            add_letter_names(docs, names)
+            apply_to_docs(docs, facts)
             self.docbin = DocBin(docs=docs, store_user_data=True)
         return self, self.docbin
 
-    def _rewrite(self, names: dict[str, str]) -> None:
+    def _rewrite(self, facts: LetterFacts) -> None:
         from collections import deque
 
         from kamerbrief.pipeline.commitments import resolve_paragraphs, signer_of
@@ -117,7 +117,7 @@ class SpooledLetter:
             paragraphs = resolve_paragraphs(self.skeleton, paragraphs, signer)
         rewritten = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES, dir=self.folder)
         self._json_bytes = 0
-        for paragraph in records_with_names(paragraphs, names):
+        for paragraph in records_after(paragraphs, facts):
             data = _dumps(paragraph).encode("utf-8")
             rewritten.write(data + b"\n")
             self._json_bytes += len(data)

@@ -126,24 +126,26 @@ def test_spooling_a_long_letter_holds_no_paragraphs_in_memory(tmp_path, monkeypa
     assert peak < 1_000_000, peak
 
 
-def _long_letter(n: int) -> str:
+def _long_letter(n: int, heading: str = "Aanbeveling") -> str:
     parts = ["Aan de Voorzitter van de Tweede Kamer\n\nDen Haag, 11 januari 2021"]
     sentences = ["Het kabinet neemt de aanbeveling van de Nationaal Rapporteur over.",
                  "De Minister van Justitie en Veiligheid stuurt voor het zomerreces van 2021 een brief.",
                  "Zie Kamerstuk 28 638, nr. 185 en artikel 3 van de Wet milieubeheer.",
-                 "In Den Haag organiseert het WODC eind 2021 expertmeetings met A. Broekers-Knol in Zuid-Holland, België."]
+                 "In Den Haag organiseert het WODC eind 2021 expertmeetings met A. Broekers-Knol in Zuid-Holland, België.",
+                 "De termijn, bedoeld in artikel 8, tweede lid, loopt op 1 maart 2022 af."]
     for i in range(n):
-        parts.append(f"Aanbeveling {i + 1}" if i % 7 == 0 else sentences[i % 4].replace(" ", "\u00a0", i % 3))
+        parts.append(f"{heading} {i + 1}" if i % 7 == 0 else sentences[i % 5].replace(" ", "\u00a0", i % 3))
     return "\n\n".join(parts) + "\n"
 
 
-@pytest.mark.parametrize("letter_names", [False, True])
+@pytest.mark.parametrize("letter_setting", [None, "letter_names", "own_articles"])
 def test_a_long_letter_streamed_in_many_pieces_gives_the_outputs_of_the_in_memory_record(tiny_pipeline, tmp_path, monkeypatch,
-                                                                                       letter_names):
+                                                                                       letter_setting):
     """Through ``annotate_corpus``: records spooled to disk after 1 KB, batches of 4 paragraphs, Parquet
     row groups of 16 rows; the ledger line, HTML report, Parquet rows and DocBin paragraphs equal those
     made from the letter's record annotated in memory (``annotate_letters`` with its default sink), also with the
-    names a letter repeats spread through it (``letter_names``: the spool is rewritten and the DocBin rebuilt)."""
+    letter-level decisions (``letter_names``; ``own_articles``, where the letter has article headings of its own: the
+    spool is rewritten and the DocBin rebuilt)."""
     import pyarrow.parquet as pq
     from spacy.tokens import DocBin
 
@@ -155,10 +157,16 @@ def test_a_long_letter_streamed_in_many_pieces_gives_the_outputs_of_the_in_memor
 
     inputs = tmp_path / "in"
     inputs.mkdir()
-    (inputs / "lang.txt").write_text(_long_letter(120), encoding="utf-8")
+    (inputs / "lang.txt").write_text(_long_letter(120, "Artikel" if letter_setting == "own_articles" else "Aanbeveling"),
+                                     encoding="utf-8")
     (inputs / "kort.txt").write_text("Het kabinet neemt de aanbeveling over.", encoding="utf-8")
     nlp = kamerbrief.load(tiny_pipeline)
-    nlp.get_pipe("kamerbrief_rules").letter_names = letter_names
+    if letter_setting:
+        setattr(nlp.get_pipe("kamerbrief_rules"), letter_setting, True)
+    # the tiny model tags no REF: a ruler stands in for it on the bare article reference
+    ruler = nlp.add_pipe("entity_ruler", before="kamerbrief_rules")
+    ruler.add_patterns([{"label": "REF", "pattern": [{"LOWER": "artikel"}, {"TEXT": "8"}, {"TEXT": ","}, {"LOWER": "tweede"},
+                                                     {"LOWER": "lid"}]}])
     rolled = []
     close = spool.SpooledLetter.close
     monkeypatch.setattr(spool, "SPOOL_BYTES", 1024)
@@ -189,3 +197,6 @@ def test_a_long_letter_streamed_in_many_pieces_gives_the_outputs_of_the_in_memor
                 for d in docs if d.user_data["input"] == key] == \
                [(d.text, [(e.start_char, e.end_char, e.label_) for e in d.ents], d.cats) for d in expected_docs]
     assert len(json.loads(lines[1])["paragraphs"]) == 122
+    # the regulation's own "artikel 8, tweede lid" (a heading of the letter) is a REF of the rules, unless the letter-level decision drops it
+    own = [p["text"][e["start"]:e["end"]] for p in json.loads(lines[1])["paragraphs"] for e in p["entities"] if e["label"] == "REF"]
+    assert ("artikel 8, tweede lid" in own) == (letter_setting != "own_articles")

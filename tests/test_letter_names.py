@@ -1,11 +1,18 @@
-"""The names a letter repeats (pipeline/letter_names.py): which names spread, where they go, and that annotate's
-records, its Docs and evaluate agree."""
+"""The names a letter repeats (pipeline/letter_names.py, run by pipeline/letter_pass.py): which names spread, where
+they go, and that annotate's records, its Docs and evaluate agree."""
 from __future__ import annotations
 
 import spacy
 from spacy.tokens import Span
 
-from kamerbrief.pipeline.letter_names import LetterNames, add_letter_names, with_letter_names
+from kamerbrief.pipeline.letter_names import LetterNames
+from kamerbrief.pipeline.letter_pass import LetterPass, after_letter, records_after
+
+NAMES = LetterPass(names=True)
+
+
+def with_letter_names(records: list[dict]) -> list[dict]:
+    return list(records_after(records, NAMES.facts_of_records(records)))
 
 
 def _record(text: str, *names: tuple[str, str]) -> dict:
@@ -42,7 +49,7 @@ def test_docs_get_the_names_on_their_own_text_without_overlapping_entities():
     docs[0].ents = [Span(docs[0], 1, 2, label="ORG")]
     docs[1].ents = [Span(docs[1], 1, 2, label="ORG")]
     docs[2].ents = [Span(docs[2], 1, 3, label="ORG")]
-    assert add_letter_names(docs) == {"Tribunaal": "ORG"}
+    assert after_letter(docs, NAMES).names == {"Tribunaal": "ORG"}
     assert [(e.text, e.label_) for e in docs[2].ents] == [("Tribunaal Arnhem", "ORG"), ("Tribunaal", "ORG")]
 
 
