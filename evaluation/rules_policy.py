@@ -22,6 +22,7 @@ from pathlib import Path
 
 from kamerbrief.errors import KamerbriefError
 from kamerbrief.pipeline.nlp import DEFAULT_BATCH_SIZE
+from kamerbrief.pipeline.rules import OPTIONAL_SETTINGS
 
 #: The candidate policies, as ``kamerbrief_rules`` settings (``policy`` per label; see pipeline/rules.py).
 CANDIDATES: dict[str, dict] = {
@@ -83,14 +84,14 @@ def items_with_rules(nlp, records: list[dict], predictions: list[dict], rules: d
 
     from kamerbrief.evaluation.evaluate import scored_paragraph
     from kamerbrief.pipeline import deadlines  # noqa: F401  (register factories)
-    from kamerbrief.pipeline.letter_pass import after_letter, letter_pass_of_config
+    from kamerbrief.pipeline.letter_pass import after_letter, letter_pass_of
     from kamerbrief.pipeline.transformer import entity_spans
 
     post = spacy.blank("nl", vocab=nlp.vocab)
     if rules is not None:
         post.add_pipe("kamerbrief_rules", config=rules)
     post.add_pipe("kamerbrief_deadlines")
-    letter_pass = letter_pass_of_config(rules)
+    letter_pass = letter_pass_of(post)   # the settings as the component read them
     items, i = [], 0
     for record in records:
         done = []
@@ -162,16 +163,13 @@ def choose(result: dict, without: tuple[str, ...] = ()) -> dict:
     policies = result["policies"]
     floor = policies[BASELINE].get("team-written", {}).get("entity_f", 0.0) - TEAM_TOLERANCE
     allowed = {name: r for name, r in policies.items() if r.get("team-written", {}).get("entity_f", 1.0) >= floor
-               and not any((r["rules"] or {}).get(setting) for setting in without)}
+               and all((r["rules"] or {}).get(setting, OPTIONAL_SETTINGS[setting]) == OPTIONAL_SETTINGS[setting]
+                       for setting in without)}
     name = max(allowed, key=lambda n: (allowed[n].get("real", allowed[n]["all"])["entity_f"], allowed[n]["all"]["entity_f"]))
     excluded = f"; policies with {', '.join(without)} on are not eligible" if without else ""
     return {"policy": name, "rules": policies[name]["rules"],
             "criterion": f"best entity F1 on real documents among policies whose team-written entity F1 is at least "
                          f"{BASELINE!r} minus {TEAM_TOLERANCE} (dev only; ties by entity F1 over both kinds){excluded}"}
-
-
-#: The component's optional settings at their factory values: what a chosen policy that does not name one means.
-OPTIONAL_SETTINGS = {"law_titles": "off", "org_names": False, "letter_names": False, "own_articles": False}
 
 
 def apply_policy(model_dir: Path, rules: dict) -> None:

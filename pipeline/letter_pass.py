@@ -83,15 +83,9 @@ NO_LETTER_PASS = LetterPass()
 def letter_pass_of(nlp) -> LetterPass:
     """The letter-level settings of ``nlp``'s ``kamerbrief_rules`` (none without that component)."""
     if "kamerbrief_rules" not in nlp.pipe_names:
-        return LetterPass()
+        return NO_LETTER_PASS
     rules = nlp.get_pipe("kamerbrief_rules")
     return LetterPass(bool(getattr(rules, "letter_names", False)), bool(getattr(rules, "own_articles", False)))
-
-
-def letter_pass_of_config(rules: dict | None) -> LetterPass:
-    """The letter-level settings of a ``kamerbrief_rules`` config (``evaluation/rules_policy.py``'s candidates)."""
-    rules = rules or {}
-    return LetterPass(bool(rules.get("letter_names")), bool(rules.get("own_articles")))
 
 
 def records_after(paragraphs: Iterable[dict], facts: LetterFacts) -> Iterator[dict]:
@@ -131,5 +125,4 @@ def after_letter(docs: list[Doc], letter_pass: LetterPass) -> LetterFacts:
     return facts
 
 
-__all__ = ["NO_LETTER_PASS", "LetterFacts", "LetterPass", "after_letter", "apply_to_docs", "letter_pass_of", "letter_pass_of_config",
-           "records_after"]
+__all__ = ["NO_LETTER_PASS", "LetterFacts", "LetterPass", "after_letter", "apply_to_docs", "letter_pass_of", "records_after"]

@@ -69,8 +69,11 @@ def own_article_references(text: str, entities: Iterable[tuple[int, int, str]], 
             continue
         if _NAMED_FURTHER_ON.match(text[end:end + _FOLLOWING_CHARS]):
             continue
-        before = text[:start].rstrip()
-        if before.endswith("(") and any(0 <= len(before) - 1 - law_end <= 2 for law_end in laws_end):
+        bracket = start   # the character before the REF, spaces skipped: no copy of the text before it
+        while bracket > 0 and text[bracket - 1].isspace():
+            bracket -= 1
+        bracket -= 1
+        if bracket >= 0 and text[bracket] == "(" and any(0 <= bracket - law_end <= 2 for law_end in laws_end):
             continue
         own.add((start, end, label))
     return own

@@ -1015,12 +1015,14 @@ class RuleMatcher:
 
 
 DEFAULT_POLICY = {"REF": "rule", "DATE": "rule", "LAW": "extend"}
+#: The component's optional settings at their factory values (evaluation/rules_policy.py writes them where a chosen
+#: policy leaves one unset).
+OPTIONAL_SETTINGS = {"law_titles": "off", "org_names": False, "letter_names": False, "own_articles": False}
 
 
 # Like spaCy's entity_ruler it requires no entities: it merges with whatever entities the Doc has.
 @Language.factory("kamerbrief_rules", default_config={"labels": list(LABELS), "policy": DEFAULT_POLICY, "prefer": None,
-                                                      "law_titles": "off", "org_names": False, "letter_names": False,
-                                                      "own_articles": False},
+                                                      **OPTIONAL_SETTINGS},
                   assigns=["doc.ents", "doc.spans"])
 def make_rules(nlp: Language, name: str, labels: list[str], policy: dict[str, str], prefer: list[str] | None,
                law_titles: str, org_names: bool, letter_names: bool, own_articles: bool) -> RuleMatcher:

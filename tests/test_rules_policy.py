@@ -30,6 +30,13 @@ def test_a_setting_named_in_without_makes_its_policies_ineligible():
     assert chosen["policy"] == "titles; own" and "letter_names on are not eligible" in chosen["criterion"]
 
 
+def test_a_setting_at_its_factory_value_counts_as_off():
+    result = {"policies": {BASELINE: _policy(None, 0.80, 0.950),
+                           "titles off, said so": _policy({"law_titles": "off"}, 0.82, 0.950),
+                           "titles snap": _policy({"law_titles": "snap"}, 0.84, 0.950)}}
+    assert choose(result, ("law_titles",))["policy"] == "titles off, said so"
+
+
 def test_apply_writes_the_chosen_rules_and_resets_the_settings_they_leave_unset(tmp_path):
     import spacy
 
