@@ -77,12 +77,19 @@ NUMBER_WORDS = ["een", "één", "twee", "drie", "vier", "vijf", "zes", "zeven", 
                 "vijftien", "twintig", "dertig", "veertig", "vijftig", "honderd", "enkele", "enige", "meerdere", "anderhalf", "anderhalve", "half", "halve"]
 UNITS = ["dag", "dagen", "werkdag", "werkdagen", "kalenderdag", "kalenderdagen", "week", "weken", "maand", "maanden", "kalendermaand",
          "kalendermaanden", "jaar", "jaren", "kalenderjaar", "kalenderjaren", "uur", "uren", "kwartaal", "kwartalen", "decennium", "decennia"]
+# Units as tables of penalties write them ("GS 2 - 4 wkn", "HTS 16 dgn", "6 mnd. gev."; a penalty's term is a DATE).
+ABBREVIATED_UNITS = ["mnd", "wkn", "wk", "dgn", "jr", "mnd.", "wkn.", "wk.", "dgn.", "jr."]
 ORDINALS = ["eerste", "tweede", "derde", "vierde", "laatste"]
 SEASONS = ["voorjaar", "najaar", "zomer", "winter", "lente", "herfst"]
 RECESSES = ["zomerreces", "kerstreces", "voorjaarsreces", "herfstreces", "meireces", "krokusreces", "paasreces", "reces"]
 YEAR_KINDS = ["jaar", "kalenderjaar", "verslagjaar", "boekjaar", "aangiftejaar", "belastingjaar", "begrotingsjaar",
               "schooljaar", "studiejaar", "cursusjaar", "dienstjaar", "subsidiejaar"]
+YEARS_KINDS = [kind.replace("jaar", "jaren") for kind in YEAR_KINDS[1:]]   # "de schooljaren 2001-2002" ("de jaren": split in the gold)
 CALENDAR_DAYS = ["prinsjesdag", "verantwoordingsdag", "begrotingsbehandeling", "jaarwisseling", "vandaag"]
+# Days named from the day of writing or speaking (ANNOTATION.md: "vandaag" is DATE; the debates say "vanochtend").
+DEICTIC_DAYS = ["vandaag", "gisteren", "eergisteren", "overmorgen", "vanochtend", "vanmorgen", "vanmiddag", "vanavond",
+                "gisteravond", "gisterenavond", "gisterochtend", "gisterenochtend", "gistermiddag", "gisterenmiddag"]
+WEEKDAYS = ["maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag"]
 
 YEAR_TOKEN = re.compile(r"^(1[89]|20)\d\d$")
 YEAR = {"TEXT": {"REGEX": YEAR_TOKEN.pattern}}
@@ -97,6 +104,10 @@ ROMAN_CHAMBER = {"TEXT": {"IN": ["I", "II"]}, "OP": "?"}
 SESSION = {"TEXT": {"REGEX": r"^\d{4}/\d{2,4}$"}}
 
 RANGE = [{"LOWER": {"IN": ["t/m", "tot", "–", "-"]}}, {"LOWER": "en", "OP": "?"}, {"LOWER": "met", "OP": "?"}]
+YEAR_PAIR = {"TEXT": {"REGEX": r"^(1[89]|20)\d\d[–-](1[89]|20)?\d\d$"}}   # "2001-2002" as one token
+DASH = {"ORTH": {"IN": ["-", "–"]}}
+COUNT = {"TEXT": {"REGEX": r"^\d+$"}}
+SPAN_UNITS = [unit for unit in UNITS if unit not in ("uur", "uren")] + ABBREVIATED_UNITS   # hours: see _not_a_date
 
 
 def with_abbreviated_months(patterns: list[list[dict]]) -> list[list[dict]]:
@@ -135,11 +146,24 @@ DATE_PATTERNS = [
     [ARTICLE, {"LOWER": {"IN": RECESSES}}, {"LOWER": "van", "OP": "?"}, {**YEAR, "OP": "?"}],
     [ARTICLE, {"LOWER": {"IN": CALENDAR_DAYS}}, {**YEAR, "OP": "?"}],
     [{"LOWER": {"IN": ["dit", "volgend", "vorig", "komend", "afgelopen"]}}, {"LOWER": "jaar"}],
+    [{"LOWER": "de", "OP": "?"}, {"LOWER": {"IN": ["vorige", "volgende", "komende", "deze", "afgelopen"]}}, {"LOWER": {"IN": ["week", "maand"]}}],
+    [{"LOWER": {"IN": DEICTIC_DAYS}}],
+    # A weekday before a date belongs to it: "Donderdag 5 april 2018".
+    [{"LOWER": {"IN": WEEKDAYS}}, {"ORTH": ",", "OP": "?"}, DAY, MONTH, {**YEAR, "OP": "?"}],
     [{"LOWER": "het"}, {"LOWER": {"IN": ["komende", "volgende", "afgelopen", "vorige"]}}, {"LOWER": "jaar"}],
     [{"LOWER": "de"}, {"LOWER": {"IN": ["komende", "afgelopen", "laatste"]}}, {"LOWER": {"IN": NUMBER_WORDS}, "OP": "?"}, {"LOWER": {"IN": ["dagen", "weken", "maanden", "jaren", "jaar"]}}],
     [{"LOWER": {"IN": NUMBER_WORDS}}, {"LOWER": {"IN": UNITS}}],
     [NUMBER, {"LOWER": {"IN": UNITS}}],
-    [{"TEXT": {"REGEX": r"^(1[89]|20)\d\d[–-](1[89]|20)?\d\d$"}}],
+    [NUMBER, {"LOWER": {"IN": ABBREVIATED_UNITS}}],
+    # Ranges of a duration, of days and of years are one span too: "1 tot 3 maanden", "2 – 4 wkn", "23 en 24 februari
+    # 1984" ("en" joins the days of one month; ANNOTATION.md), "2002 - 2003", "de schooljaren 2001 t/m 2003".
+    [COUNT, *RANGE, COUNT, {"LOWER": {"IN": SPAN_UNITS}}],
+    [DAY, {"LOWER": "en"}, DAY, MONTH, {**YEAR, "OP": "?"}],
+    [YEAR_PAIR],
+    [YEAR, DASH, YEAR],
+    [ARTICLE, {"LOWER": {"IN": ["lopende", "komende", "volgende", "afgelopen", "vorige"]}, "OP": "?"},
+     {"LOWER": {"IN": YEAR_KINDS + YEARS_KINDS}}, YEAR_PAIR],
+    [ARTICLE, {"LOWER": {"IN": YEARS_KINDS}}, YEAR, *RANGE, YEAR],
     [YEAR],
     # The time words of a DATE stay in its span (ANNOTATION.md): "de maand december 1995", "het verslagjaar 1998",
     # "het schooljaar 2004 - 2005". Without a year "de maand september" is often a recurring month: not matched.
@@ -389,7 +413,7 @@ OTHER_SPACE = re.compile(r"[^\S ]|\u200b|\u2060|\ufeff")
 # time, and most paragraphs lack digits, "art" or a law word. (Checked per pattern: every citation and article
 # pattern has a required token with a digit; every law pattern starts with a law word, an abbreviation or a head.)
 DATE_WORDS = re.compile(r"\d|jaar|jaren|einde|kwarta|helft|tertiaal|zomer|winter|lente|herfst|reces|dag|week|weken|maand|uur|uren"
-                        r"|decenni|begrotingsbehandeling|tijd\b")
+                        r"|decenni|begrotingsbehandeling|tijd\b|vandaag|gister|morgen|middag|avond|ochtend")
 LAW_WORDS = re.compile(LAW_WORD)
 LAW_CASED = re.compile("|".join(re.escape(w) for w in [*LAW_ABBREVIATIONS, *LAW_HEADS, "Beschikking"]))
 # ("aansluiting" is left out: "in aansluiting op bijlage A1" is no road.)
@@ -487,21 +511,49 @@ def _own_title(view: Doc, start: int) -> bool:
             and view[start + 2].like_num and view[start + 3].lower_ in MONTHS)
 
 
+# Who has an age: "leerlingen van 4 tot en met 7 jaar", "kinderen tot en met 12 jaar", "leerlingen vanaf 8 jaar".
+AGE_HOLDERS = {"leerling", "leerlingen", "kind", "kinderen", "jongere", "jongeren", "jeugdige", "jeugdigen", "minderjarige",
+               "minderjarigen", "patiënt", "patiënten", "persoon", "personen", "werknemer", "werknemers",
+               "gelegenheid", "viering", "jubileum"}   # an anniversary is an age too: "ter gelegenheid van 200 jaar Belastingdienst"
+# Between an age's holder (or the word "leeftijd") and its years: "van", "vanaf", a range "4 tot en met 7".
+AGE_LEAD_WORDS = {"van", "vanaf", "tot", "en", "met", "t/m", "-", "–", "boven", "beneden", "onder", ":"}
+HALVES = {"half", "halve", "anderhalf", "anderhalve"}
+PERIOD_AFTER = {"na", "nadat", "geleden", "later", "eerder", "voordat"}
+TEEN_WORDS = {"dertien", "veertien", "zestien", "zeventien", "achttien", "negentien", "eenentwintig"}
+
+
+def _counts(token) -> bool:
+    return token.like_num or token.lower_ in NUMBER_WORDS or token.lower_ in TEEN_WORDS
+
+
 def _age(view: Doc, start: int, end: int) -> bool:
-    """Whether "N jaar" at ``start:end`` is an age: "65 jaar of ouder", "zeven jaren oud", "de leeftijd van 18 jaar",
-    "jonger dan 4 jaar", "ouder zijn dan 25 jaar" (ANNOTATION.md: not DATE)."""
-    words = [t.lower_ for t in view[start:end]]
-    if not (len(words) == 2 and words[-1] in ("jaar", "jaren") and (view[start].like_num or words[0] in NUMBER_WORDS)):
-        return False
+    """Whether "N jaar" (or a range "4 tot en met 7 jaar") at ``start:end`` is an age: "65 jaar of ouder", "zeven jaren
+    oud", "de leeftijd van 18 jaar", "de leeftijdsgrens van 30 jaar", "jonger dan 4 jaar", "ouder zijn dan 25 jaar",
+    "leerlingen van 4 tot en met 7 jaar", "kinderen tot en met 12 jaar", "de viering van 400 jaar Nederland-Australië"
+    (ANNOTATION.md: not DATE)."""
+    span = view[start:end]
+    if not (len(span) >= 2 and span[-1].lower_ in ("jaar", "jaren") and _counts(span[0])
+            and all(_counts(t) or t.lower_ in AGE_LEAD_WORDS for t in span[1:-1])) or HALVES & {t.lower_ for t in span}:
+        return False   # "niet ouder dan een half jaar": a document's age, a duration
     after = [t.lower_ for t in view[end:end + 2]]
     before = [t.lower_ for t in view[max(0, start - 3):start]]
-    return (any(after[:len(a)] == a for a in AGE_AFTER) or before[-2:] == ["leeftijd", "van"]
-            or before[-1:] == ["dan"] and bool({"ouder", "jonger"} & set(before)))
+    if any(after[:len(a)] == a for a in AGE_AFTER) or before[-1:] == ["dan"] and bool({"ouder", "jonger"} & set(before)):
+        return True
+    if after[:1] and after[0] in PERIOD_AFTER:
+        return False   # "werknemers tot 3 jaar na hun ontslag": a period counted from an event
+    i = start - 1   # back over "van", "vanaf" and the start of a range to the word that has the age
+    while i >= 0 and start - i <= 6 and (view[i].lower_ in AGE_LEAD_WORDS or _counts(view[i])):
+        i -= 1
+    return i >= 0 and i < start - 1 and view[i].lower_ in AGE_HOLDERS or i >= 0 and "leeftijd" in view[i].lower_
 
 
 def without_ages(entities: list[Span]) -> list[Span]:
-    """``entities`` without a DATE that is an age (:func:`_age`), whoever proposed it."""
-    return [e for e in entities if not (e.label_ == "DATE" and _age(e.doc, e.start, e.end))]
+    """``entities`` without a DATE that is an age (:func:`_age`), whoever proposed it, also where the model left the
+    word "jaar" out ("leerlingen vanaf [8] jaar")."""
+    def age(e: Span) -> bool:
+        end = e.end + (e.end < len(e.doc) and e.doc[e.end].lower_ in ("jaar", "jaren") and e[-1].like_num)
+        return _age(e.doc, e.start, end)
+    return [e for e in entities if not (e.label_ == "DATE" and age(e))]
 
 
 def _not_a_date(view: Doc, start: int, end: int) -> bool:
@@ -509,10 +561,10 @@ def _not_a_date(view: Doc, start: int, end: int) -> bool:
     words = [t.lower_ for t in view[start:end]]
     after = [t.lower_ for t in view[end:end + 2]]
     before = [t.lower_ for t in view[max(0, start - 2):start]]
+    if _age(view, start, end):
+        return True
     if len(words) == 2 and words[-1] in UNITS and (view[start].like_num or words[0] in NUMBER_WORDS):
         if after[:1] == ["per"] and after[1:2] and after[1] in RATE_UNITS:
-            return True
-        if _age(view, start, end):
             return True
         if words[-1] in ("uur", "uren") and not (HOUR_SIGNALS.intersection(before) or after[:1] and after[0] in HOUR_AFTER or
                                                before[-1:] == ["van"] and len(before) == 2 and before[0] in HOUR_PERIODS):
@@ -782,14 +834,30 @@ def cut_references(entities: list[Span]) -> list[Span]:
 APOSTROPHES = {"'", "’", "‘"}
 
 
+def _closing_debris(span: Span) -> bool:
+    """Whether a span's last token is punctuation that closes something outside it or the sentence: a bracket
+    the span did not open ("(D66):" read as "D66):"), a colon, slash, semicolon or comma ("Belastingdienst/"),
+    an emphasis asterisk it did not open, or a full stop after a number ("september 2010."). No gold span of
+    train or dev ends so; "jl.", "N.V." and "(*Stb.* 1987, 552)" keep theirs."""
+    last, text = span[-1].text, span.text
+    if re.fullmatch(r"[)\]]+:?", last):
+        return text.count("(") + text.count("[") < text.count(")") + text.count("]")
+    if re.fullmatch(r"[:/;,]+", last):
+        return True
+    if last == "*":
+        return text.count("*") % 2 == 1
+    return last == "." and len(span) > 1 and span[-2].text[-1:].isdigit()
+
+
 def tidied_edges(entities: list[Span]) -> list[Span]:
     """``entities`` without spaces at their edges (a model's span can take the run of spaces after "Het Loo" in a
-    signature line along), and a place name of the "'s-Gravenhage" kind with its apostrophe, which the tokenizer splits
-    off ("’" | "s-Gravenhage") and a model's span may leave out."""
+    signature line along) or punctuation that closes what lies outside them (:func:`_closing_debris`), and a place
+    name of the "'s-Gravenhage" kind with its apostrophe, which the tokenizer splits off ("’" | "s-Gravenhage") and a
+    model's span may leave out."""
     out = []
     for entity in entities:
         doc, start, end = entity.doc, entity.start, entity.end
-        while end - start > 1 and doc[end - 1].is_space:
+        while end - start > 1 and (doc[end - 1].is_space or _closing_debris(doc[start:end])):
             end -= 1
         while end - start > 1 and doc[start].is_space:
             start += 1

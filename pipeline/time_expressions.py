@@ -424,8 +424,11 @@ def split_year(kind: str, first: int, last: str) -> Range | None:
 
 
 def parse_split_year(text: str, ref: date | None, direction: str | None) -> Range | None:
-    """"het schooljaar 2024-2025", "studiejaar 2021/22", "het gasjaar 2022-2023"."""
-    match = re.fullmatch(rf"(?:het )?(?P<kind>{_alternation(SPLIT_YEARS)}) {YEAR_PAIR}", text)
+    """"het schooljaar 2024-2025", "studiejaar 2021/22", "het gasjaar 2022-2023", "het lopende schooljaar 2000-2001",
+    "de schooljaren 2001-2002" (the plural names the one year its pair of years spans)."""
+    text = re.sub(r"^(?:het|de) (?:lopende |komende |volgende |afgelopen |vorige )?", "", text)
+    text = re.sub(r"^(\w+)jaren\b", r"\1jaar", text)
+    match = re.fullmatch(rf"(?P<kind>{_alternation(SPLIT_YEARS)}) {YEAR_PAIR}", text)
     return split_year(match.group("kind"), int(match.group("first")), match.group("last")) if match else None
 
 
@@ -614,6 +617,12 @@ RELATIVE_SPANS: dict[str, Callable[[date], Range]] = {
     "overmorgen": lambda d: (d + timedelta(days=2),) * 2,
     "gisteren": lambda d: (d - timedelta(days=1),) * 2,
     "eergisteren": lambda d: (d - timedelta(days=2),) * 2,
+    # parts of a day, as the debates speak of them
+    **{f"van{part}": (lambda d: (d, d)) for part in ("ochtend", "morgen", "middag", "avond")},
+    **{f"{day}{part}": (lambda d: (d - timedelta(days=1),) * 2)
+       for day in ("gister", "gisteren") for part in ("ochtend", "middag", "avond")},
+    "afgelopen week": lambda d: _week(d, -1),
+    "de afgelopen week": lambda d: _week(d, -1),
     "deze week": lambda d: _week(d, 0),
     "volgende week": lambda d: _week(d, 1),
     "komende week": lambda d: _week(d, 1),
