@@ -498,10 +498,21 @@ def _among_numbers(view: Doc, i: int) -> bool:
     return False
 
 
+POSTCODE_LETTERS = re.compile(r"^[A-Z]{2}$")
+
+
+def _postcode(view: Doc, i: int) -> bool:
+    """Whether token ``i`` is the number of a Dutch postcode ("Postbus 1603, 2003 BR Haarlem"), not a year."""
+    return (i + 1 < len(view) and view[i].text.isdigit() and len(view[i]) == 4 and bool(view[i].whitespace_)
+            and POSTCODE_LETTERS.match(view[i + 1].text) is not None)
+
+
 def without_table_counts(entities: list[Span]) -> list[Span]:
-    """``entities`` without a one-word DATE that is a count in a table (:func:`_among_numbers`), whoever proposed it:
-    the model reads "| 81 | 1903 | 4 |" as a year as readily as the patterns do."""
-    return [e for e in entities if not (e.label_ == "DATE" and len(e) == 1 and _among_numbers(e.doc, e.start))]
+    """``entities`` without a one-word DATE that is a count in a table (:func:`_among_numbers`) or a postcode's number
+    (:func:`_postcode`), whoever proposed it: the model reads "| 81 | 1903 | 4 |" and "2003 BR Haarlem" as years as
+    readily as the patterns do."""
+    return [e for e in entities if not (e.label_ == "DATE" and len(e) == 1
+                                        and (_among_numbers(e.doc, e.start) or _postcode(e.doc, e.start)))]
 
 
 def _own_title(view: Doc, start: int) -> bool:
@@ -557,7 +568,8 @@ def without_ages(entities: list[Span]) -> list[Span]:
 
 
 def _not_a_date(view: Doc, start: int, end: int) -> bool:
-    """Whether a DATE match is an age, a rate, an amount of hours, a count in a table or a day of every year (above)."""
+    """Whether a DATE match is an age, a rate, an amount of hours, a count in a table, a postcode or a day of every
+    year (above)."""
     words = [t.lower_ for t in view[start:end]]
     after = [t.lower_ for t in view[end:end + 2]]
     before = [t.lower_ for t in view[max(0, start - 2):start]]
@@ -569,7 +581,7 @@ def _not_a_date(view: Doc, start: int, end: int) -> bool:
         if words[-1] in ("uur", "uren") and not (HOUR_SIGNALS.intersection(before) or after[:1] and after[0] in HOUR_AFTER or
                                                before[-1:] == ["van"] and len(before) == 2 and before[0] in HOUR_PERIODS):
             return True
-    if len(words) == 1 and _among_numbers(view, start):
+    if len(words) == 1 and (_among_numbers(view, start) or _postcode(view, start)):
         return True
     return words[-1] in MONTHS and _recurs_yearly(view, end)
 
