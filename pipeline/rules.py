@@ -846,12 +846,18 @@ def cut_references(entities: list[Span]) -> list[Span]:
 APOSTROPHES = {"'", "’", "‘"}
 
 
-def _closing_debris(span: Span) -> bool:
-    """Whether a span's last token is punctuation that closes something outside it or the sentence: a bracket
-    the span did not open ("(D66):" read as "D66):"), a colon, slash, semicolon or comma ("Belastingdienst/"),
-    an emphasis asterisk it did not open, or a full stop after a number ("september 2010."). No gold span of
-    train or dev ends so; "jl.", "N.V." and "(*Stb.* 1987, 552)" keep theirs."""
+LOOSE_END_WORDS = {"te", "van", "de", "het", "der", "en", "voor", "bij", "in", "op", "met"}
+
+
+def _loose_end(span: Span) -> bool:
+    """Whether a span's last token belongs to what follows it: punctuation that closes something outside the span or
+    the sentence (a bracket the span did not open, "(D66):" read as "D66):"; a colon, slash, semicolon or comma,
+    "Belastingdienst/"; an emphasis asterisk it did not open; a full stop after a number, "september 2010."), or a
+    function word ("Nuclear Research and consultancy Group v.o.f. te"). No gold span of train or dev ends so; "jl.",
+    "N.V." and "(*Stb.* 1987, 552)" keep theirs."""
     last, text = span[-1].text, span.text
+    if last in LOOSE_END_WORDS:
+        return True
     if re.fullmatch(r"[)\]]+:?", last):
         return text.count("(") + text.count("[") < text.count(")") + text.count("]")
     if re.fullmatch(r"[:/;,]+", last):
@@ -863,13 +869,13 @@ def _closing_debris(span: Span) -> bool:
 
 def tidied_edges(entities: list[Span]) -> list[Span]:
     """``entities`` without spaces at their edges (a model's span can take the run of spaces after "Het Loo" in a
-    signature line along) or punctuation that closes what lies outside them (:func:`_closing_debris`), and a place
+    signature line along) or a last token that belongs to what follows (:func:`_loose_end`), and a place
     name of the "'s-Gravenhage" kind with its apostrophe, which the tokenizer splits off ("’" | "s-Gravenhage") and a
     model's span may leave out."""
     out = []
     for entity in entities:
         doc, start, end = entity.doc, entity.start, entity.end
-        while end - start > 1 and (doc[end - 1].is_space or _closing_debris(doc[start:end])):
+        while end - start > 1 and (doc[end - 1].is_space or _loose_end(doc[start:end])):
             end -= 1
         while end - start > 1 and doc[start].is_space:
             start += 1

@@ -86,17 +86,17 @@ def test_prefilled_spans_must_be_checked_before_they_enter_gold():
 
 
 @pytest.mark.parametrize("mode, expected", [
-    # "rule": the rule span replaces both (the model's "Wmo 2015 en" has the rule's own label, so no exception).
+    # "rule": the rule span replaces both (the model's "Wmo 2015 Huishoudelijke" has the rule's own label, so no exception).
     ("rule", [("Wet milieubeheer", "LAW"), ("Wmo 2015", "LAW")]),
-    ("extend", [("Wet milieubeheer", "LAW"), ("Wmo 2015 en", "LAW")]),
-    ("longer", [("Wet milieubeheer", "LAW"), ("Wmo 2015 en", "LAW")]),
-    ("model", [("Wet", "ORG"), ("Wmo 2015 en", "LAW")]),
+    ("extend", [("Wet milieubeheer", "LAW"), ("Wmo 2015 Huishoudelijke", "LAW")]),
+    ("longer", [("Wet milieubeheer", "LAW"), ("Wmo 2015 Huishoudelijke", "LAW")]),
+    ("model", [("Wet", "ORG"), ("Wmo 2015 Huishoudelijke", "LAW")]),
 ])
 def test_each_merge_policy(mode, expected):
     nlp = spacy.blank("nl")
     nlp.add_pipe("kamerbrief_rules", config={"policy": {"LAW": mode, "REF": "rule", "DATE": "rule"}})
-    doc = nlp.make_doc("De Wet milieubeheer en de Wmo 2015 en meer.")
-    # "Wet" as ORG: the rule's LAW span covers it; "Wmo 2015 en" as LAW: longer than the rule's "Wmo 2015" and not
+    doc = nlp.make_doc("De Wet milieubeheer en de Wmo 2015 Huishoudelijke hulp.")
+    # "Wet" as ORG: the rule's LAW span covers it; "Wmo 2015 Huishoudelijke" as LAW: longer than the rule's "Wmo 2015" and not
     # covered by it, so "extend" and "longer" keep it.
     doc.ents = [Span(doc, 1, 2, label="ORG"), Span(doc, 5, 8, label="LAW")]
     assert [(e.text, e.label_) for e in nlp.get_pipe("kamerbrief_rules")(doc).ents] == expected
