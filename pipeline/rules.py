@@ -86,8 +86,8 @@ YEAR_KINDS = ["jaar", "kalenderjaar", "verslagjaar", "boekjaar", "aangiftejaar",
               "schooljaar", "studiejaar", "cursusjaar", "dienstjaar", "subsidiejaar"]
 YEARS_KINDS = [kind.replace("jaar", "jaren") for kind in YEAR_KINDS[1:]]   # "de schooljaren 2001-2002" ("de jaren": split in the gold)
 CALENDAR_DAYS = ["prinsjesdag", "verantwoordingsdag", "begrotingsbehandeling", "jaarwisseling", "vandaag"]
-# Days named from the day of writing or speaking (ANNOTATION.md: "vandaag" is DATE; the debates say "vanochtend").
-DEICTIC_DAYS = ["vandaag", "gisteren", "eergisteren", "overmorgen", "vanochtend", "vanmorgen", "vanmiddag", "vanavond",
+# Days named from the day of writing or speaking, like "vandaag" of CALENDAR_DAYS (ANNOTATION.md: DATE).
+DEICTIC_DAYS = ["gisteren", "eergisteren", "overmorgen", "vanochtend", "vanmorgen", "vanmiddag", "vanavond",
                 "gisteravond", "gisterenavond", "gisterochtend", "gisterenochtend", "gistermiddag", "gisterenmiddag"]
 WEEKDAYS = ["maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag"]
 
@@ -507,12 +507,16 @@ def _postcode(view: Doc, i: int) -> bool:
             and POSTCODE_LETTERS.match(view[i + 1].text) is not None)
 
 
+def _number_not_year(view: Doc, i: int) -> bool:
+    """Whether the one-word DATE at token ``i`` is a count in a table or a postcode's number (above)."""
+    return _among_numbers(view, i) or _postcode(view, i)
+
+
 def without_table_counts(entities: list[Span]) -> list[Span]:
-    """``entities`` without a one-word DATE that is a count in a table (:func:`_among_numbers`) or a postcode's number
-    (:func:`_postcode`), whoever proposed it: the model reads "| 81 | 1903 | 4 |" and "2003 BR Haarlem" as years as
-    readily as the patterns do."""
-    return [e for e in entities if not (e.label_ == "DATE" and len(e) == 1
-                                        and (_among_numbers(e.doc, e.start) or _postcode(e.doc, e.start)))]
+    """``entities`` without a one-word DATE that is a count in a table or a postcode's number (:func:`_number_not_year`),
+    whoever proposed it: the model reads "| 81 | 1903 | 4 |" and "2003 BR Haarlem" as years as readily as the
+    patterns do."""
+    return [e for e in entities if not (e.label_ == "DATE" and len(e) == 1 and _number_not_year(e.doc, e.start))]
 
 
 def _own_title(view: Doc, start: int) -> bool:
@@ -581,7 +585,7 @@ def _not_a_date(view: Doc, start: int, end: int) -> bool:
         if words[-1] in ("uur", "uren") and not (HOUR_SIGNALS.intersection(before) or after[:1] and after[0] in HOUR_AFTER or
                                                before[-1:] == ["van"] and len(before) == 2 and before[0] in HOUR_PERIODS):
             return True
-    if len(words) == 1 and (_among_numbers(view, start) or _postcode(view, start)):
+    if len(words) == 1 and _number_not_year(view, start):
         return True
     return words[-1] in MONTHS and _recurs_yearly(view, end)
 
