@@ -56,8 +56,8 @@ def _with_roads(mode: str, **settings) -> dict:
 
 ROADS = "REF rule wins; DATE, LAW longer; law titles snap; roads LOC"
 CANDIDATES.update({f"{ROADS} {mode}": _with_roads(mode) for mode in ("model", "longer", "rule")})
-# The names of public bodies (pipeline/org_names.txt) as ORG where no entity is, on the policy chosen so far, then the
-# names a letter repeats spread through it (pipeline/letter_names.py).
+# The names of public bodies (pipeline/org_names.txt) as ORG where no entity is or over a model ORG inside one, on the
+# policy chosen so far, then the names a letter repeats spread through it (pipeline/letter_names.py).
 CANDIDATES[f"{ROADS} longer; ORG names"] = _with_roads("longer", org_names=True)
 CANDIDATES[f"{ROADS} longer; ORG names; letter names"] = _with_roads("longer", org_names=True, letter_names=True)
 # A regulation's references to its own articles dropped (pipeline/own_articles.py), with and without the letter names.

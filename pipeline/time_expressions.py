@@ -44,10 +44,14 @@ ORDINAL_DAYS = ["eerste", "tweede", "derde", "vierde", "vijfde", "zesde", "zeven
 ORDINALS = {**{word: n for n, word in enumerate(ORDINAL_DAYS[:4], 1)}, "1e": 1, "2e": 2, "3e": 3, "4e": 4,
             "1ste": 1, "2de": 2, "3de": 3, "4de": 4}
 
-NUMBER_WORDS = {"een": 1, "één": 1, "twee": 2, "drie": 3, "vier": 4, "vijf": 5, "zes": 6, "zeven": 7,
-                "acht": 8, "negen": 9, "tien": 10, "elf": 11, "twaalf": 12, "dertien": 13, "veertien": 14,
-                "vijftien": 15, "zestien": 16, "zeventien": 17, "achttien": 18, "negentien": 19,
-                "twintig": 20, "dertig": 30, "veertig": 40, "vijftig": 50, "zestig": 60, "honderd": 100}
+_ONES = {"een": 1, "twee": 2, "drie": 3, "vier": 4, "vijf": 5, "zes": 6, "zeven": 7, "acht": 8, "negen": 9}
+_TENS = {"twintig": 20, "dertig": 30, "veertig": 40, "vijftig": 50, "zestig": 60, "zeventig": 70, "tachtig": 80, "negentig": 90}
+# Written numbers up to a hundred: "vierentwintig", "tweeëntwintig" ("ë" after an "e"); "ééne" and "eene" as old
+# decrees write one ("binnen ééne maand").
+NUMBER_WORDS = {**_ONES, "één": 1, "ééne": 1, "eene": 1, "tien": 10, "elf": 11, "twaalf": 12, "dertien": 13, "veertien": 14,
+                "vijftien": 15, "zestien": 16, "zeventien": 17, "achttien": 18, "negentien": 19, **_TENS,
+                **{f"{one}{'ën' if one.endswith('e') else 'en'}{ten}": n + m for one, n in _ONES.items() for ten, m in _TENS.items()},
+                "honderd": 100}
 
 WEEKDAYS = {"maandag": 0, "dinsdag": 1, "woensdag": 2, "donderdag": 3, "vrijdag": 4, "zaterdag": 5, "zondag": 6}
 
@@ -300,7 +304,8 @@ def _cardinal_day(text: str) -> str:
 def clean_span(text: str) -> tuple[str, bool, str | None]:
     """Lower-case, single-spaced text without leading signal words; also whether "binnen" was among
     them, and "past"/"coming" for a "jl." / "a.s." suffix."""
-    text = text.replace("\u00a0", " ").replace("\u2009", " ").replace("’", "'").replace("—", "–")
+    # emphasis asterisks carry no date ("de *zevende* september 2010")
+    text = text.replace("\u00a0", " ").replace("\u2009", " ").replace("’", "'").replace("—", "–").replace("*", "")
     text = re.sub(r"\s+", " ", text).strip().lower()
     text = re.sub(r"^[\s(\[\"'‘“]+|[\s)\]\"'’”,;:]+$", "", text)
     after_binnen = False
@@ -311,6 +316,7 @@ def clean_span(text: str) -> tuple[str, bool, str | None]:
         after_binnen = after_binnen or match.group().strip() == "binnen"
         text = text[match.end():]
     text = re.sub(r"\s+nog$", "", text)  # "dit jaar nog"
+    text = re.sub(r"^de maanden (?=\w+ (?:t/m|tot|–|-))", "", text)  # "de maanden januari tot en met mei 2004"
     direction = None
     for pattern, name in ((SUFFIX_PAST, "past"), (SUFFIX_COMING, "coming")):
         if pattern.search(text):

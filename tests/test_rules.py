@@ -12,6 +12,7 @@ from spacy.tokens import Span
 from kamerbrief.data.markup import compile_markup
 from kamerbrief.errors import RecordError
 from kamerbrief.pipeline.rules import rule_spans
+from kamerbrief.pipeline.tokenizer import blank
 
 CASES = [case for path in sorted((TESTS / "cases" / "rules").glob("*.json")) for case in json.loads(path.read_text(encoding="utf-8"))]
 # Cases of the steps that act on the model's entities: text, the model's entities, the entities after the rules
@@ -198,8 +199,9 @@ LAW_TITLE_CASES = [
 
 
 def _after_rules(config: dict, text: str, model: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """The entities after the rules component (``config``) ran on ``text`` carrying a model's entities ``model``."""
-    nlp = spacy.blank("nl")
+    """The entities after the rules component (``config``) ran on ``text`` carrying a model's entities ``model``
+    (kamerbrief's tokenizer: it splits what a model's span may not take along, "2006/nr")."""
+    nlp = blank(normalize=False)
     nlp.add_pipe("kamerbrief_rules", config=config)
     doc = nlp.make_doc(text)
     doc.ents = [doc.char_span(text.index(t), text.index(t) + len(t), label=label) for t, label in model]
