@@ -12,9 +12,10 @@ letters before, a capital and two lowercase letters after, so ``PvdA``, ``KvK``,
 ``McDonald`` stay whole), a digit-to-word boundary (``284Artikel``: a capital and two lowercase letters after
 the digit, so ``125c`` and ``2730M`` stay whole), a year glued to what a link left behind (``2006/BWBR0019871``,
 ``2010vergoeding``: a year opening a word, then a slash and two letters or four lowercase letters; ``09-1187/AR``,
-``ISO 1073/II`` and ``AD 2000/U50677`` stay whole) and a full stop or closing bracket before a capitalised word (``WLZ.Daarnaast``,
-``88).De``, ``Jeugdwet(2014)Daarna``; spaCy's Dutch rules split only ``Wlz.Daarnaast``), and a table's cell
-bar before a word (``|maart 2004``). Set in config.cfg::
+``ISO 1073/II`` and ``AD 2000/U50677`` stay whole), a full stop or closing bracket before a capitalised word
+(``WLZ.Daarnaast``, ``88).De``, ``Jeugdwet(2014)Daarna``; spaCy's Dutch rules split only ``Wlz.Daarnaast``), a
+table's cell bar before a word (``|maart 2004``), and a motion or amendment from its mover's name
+(``motie-Wassenberg``). Set in config.cfg::
 
     [nlp.tokenizer]
     @tokenizers = "kamerbrief.Tokenizer.v1"
@@ -41,7 +42,8 @@ GLUED_INFIXES = [
     rf"(?<=[A-Za-z0-9\)\]]{{2}})\.(?=[A-Z][{LOWER}])",  # WLZ.Daarnaast, ARAR.Na, 88).De
     rf"[\)\]](?=[A-Za-z{LOWER}.])",  # (2019)Het, [1]zie, 88).De
     rf"(?<=[A-Za-z{LOWER}0-9])[\(\[]",  # Jeugdwet(2014
-    rf"(?<=^(?:1[89]|20)[0-9]{{2}})(?=/[A-Za-z]{{2}}|[{LOWER}]{{4}})",  # a year glued to a link's path: 2006/BWBR0019871, 2010vergoeding
+    rf"(?<=^(?:1[89]|20)[0-9]{{2}})(?=/[A-Za-z]{{2}}|[{LOWER}]{{4}})",
+    r"(?<=[Mm]otie)-(?=[A-Z])", r"(?<=[Aa]mendement)-(?=[A-Z])",  # motie-Wassenberg: the motion and its mover  # a year glued to a link's path: 2006/BWBR0019871, 2010vergoeding
 ]
 # A table's cell bar glued to the word after it ("2004 |maart 2004" in converted tables): spaCy splits a bar
 # off a word's end, not its start.
