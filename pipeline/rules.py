@@ -48,7 +48,10 @@ sentence is cut at the clause word ("van de Wet achterwege"), and one with an un
 its closing bracket; a LAW or REF takes the year right after it; a REF to the document's own articles ("artikel 2 van
 deze verordening") goes; a REF
 without a locator ("bijlage" alone), a head word after "deze" ("deze Aanwijzing": the document itself), a DATE of
-days that recur every year, of a rate's period ("per zes maanden") or of an age ("jonger dan 4 jaar") go; no span starts or ends on a space, and a
+days that recur every year, of a rate's period ("per zes maanden"), of speaking time ("drie minuten spreektijd") or of
+an age ("jonger dan 4 jaar", "17 jaar geworden") go, and so do a law's head word alone ("het Besluit"), a lowercase
+office word ("de staatssecretaris"), a debate's meeting ("het AO") and an adjective of a place ("de Zeeuwse
+economie"); no span starts or ends on a space, "Onze" before an office or "motie-" before a mover, and a
 "'s-Gravenhage" keeps the apostrophe the tokenizer split off; a short form in brackets after an ORG or LAW
 ("Bureau Interne Onderzoeken (BIO)", "Wet politiegegevens (hierna: Wpg)") takes the name's label.
 
@@ -686,7 +689,8 @@ def without_non_names(entities: list[Span]) -> list[Span]:
     """``entities`` without an ORG that is only a lowercase office word (:data:`BARE_OFFICES`), a LAW that is only a
     head word (:data:`BARE_LAW_HEADS`), an ORG or LAW that names a debate's meeting (:data:`MEETINGS`) and a one-word
     LOC, ORG or LAW that is an adjective of a place (:data:`PLACE_ADJECTIVE`), whoever proposed them."""
-    return [e for e in entities if not (e.label_ == "ORG" and e.text in BARE_OFFICES or e.label_ == "LAW" and e.text in BARE_LAW_HEADS
+    return [e for e in entities if not (e.label_ == "ORG" and e.text in BARE_OFFICES
+                                        or e.label_ == "LAW" and e.text in BARE_LAW_HEADS
                                         or e.label_ in ("ORG", "LAW") and e[0].text in MEETINGS
                                         or e.label_ in ("LOC", "ORG", "LAW") and len(e) == 1 and PLACE_ADJECTIVE.match(e.text))]
 
@@ -917,9 +921,9 @@ LOOSE_END_WORDS = {"te", "van", "de", "het", "der", "en", "voor", "bij", "in", "
 def _loose_end(span: Span) -> bool:
     """Whether a span's last token belongs to what follows it: punctuation that closes something outside the span or
     the sentence (a bracket the span did not open, "(D66):" read as "D66):"; a colon, slash, semicolon or comma,
-    "Belastingdienst/", or a word a slash opens, "2006/nr"; an emphasis asterisk it did not open; a full stop after a number, "september 2010."), or a
-    function word ("Nuclear Research and consultancy Group v.o.f. te"). No gold span of train or dev ends so; "jl.",
-    "N.V." and "(*Stb.* 1987, 552)" keep theirs."""
+    "Belastingdienst/", or a word a slash opens, "2006/nr"; an emphasis asterisk it did not open; a full stop after a
+    number, "september 2010."), or a function word ("Nuclear Research and consultancy Group v.o.f. te"). No gold span
+    of train or dev ends so; "jl.", "N.V." and "(*Stb.* 1987, 552)" keep theirs."""
     last, text = span[-1].text, span.text
     if last in LOOSE_END_WORDS:
         return True

@@ -42,8 +42,8 @@ GLUED_INFIXES = [
     rf"(?<=[A-Za-z0-9\)\]]{{2}})\.(?=[A-Z][{LOWER}])",  # WLZ.Daarnaast, ARAR.Na, 88).De
     rf"[\)\]](?=[A-Za-z{LOWER}.])",  # (2019)Het, [1]zie, 88).De
     rf"(?<=[A-Za-z{LOWER}0-9])[\(\[]",  # Jeugdwet(2014
-    rf"(?<=^(?:1[89]|20)[0-9]{{2}})(?=/[A-Za-z]{{2}}|[{LOWER}]{{4}})",
-    r"(?<=[Mm]otie)-(?=[A-Z])", r"(?<=[Aa]mendement)-(?=[A-Z])",  # motie-Wassenberg: the motion and its mover  # a year glued to a link's path: 2006/BWBR0019871, 2010vergoeding
+    rf"(?<=^(?:1[89]|20)[0-9]{{2}})(?=/[A-Za-z]{{2}}|[{LOWER}]{{4}})",  # a link's path: 2006/BWBR0019871, 2010vergoeding
+    r"(?<=[Mm]otie)-(?=[A-Z])", r"(?<=[Aa]mendement)-(?=[A-Z])",  # motie-Wassenberg: the motion and its mover
 ]
 # A table's cell bar glued to the word after it ("2004 |maart 2004" in converted tables): spaCy splits a bar
 # off a word's end, not its start.
