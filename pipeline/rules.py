@@ -24,8 +24,9 @@ the default model REF ``rule``, DATE and LAW ``longer``, law titles ``snap``); e
 ``evaluation/reports/rules-policy-dev.json`` (``python -m kamerbrief.evaluation.rules_policy``).
 
 Public bodies (``org_names``: true or false): the names in ``pipeline/org_names.txt`` ("Raad van State", "Europees
-Parlement", "Belastingdienst") are ORG where no entity covers them and widen a model's ORG cut short inside one
-("het [openbaar] ministerie"); inside a longer name they belong to it.
+Parlement", "Belastingdienst") are ORG where no entity covers them and replace a model's entities inside one ("het
+[openbaar] ministerie"); inside a longer name they belong to it. The royal palaces decrees are signed at
+(:data:`PALACES`) are LOC so, always ("Paleis Huis ten Bosch").
 
 Names a letter repeats (``letter_names``: true or false) and a regulation's own articles (``own_articles``: true or
 false): whoever annotates whole letters (``annotate``, ``evaluate``) gives every occurrence of a name the model tagged
@@ -415,6 +416,9 @@ LABELS = ("DATE", "REF", "LAW", "LOC")
 POLICIES = ("rule", "extend", "longer", "model")
 # The citation titles of Dutch laws and regulations (built by ``python -m kamerbrief.training.law_titles``).
 LAW_TITLES_FILE = Path(__file__).with_name("law_titles.txt")
+# The royal palaces decrees are signed at, LOC as a whole (ANNOTATION.md: "Paleis Huis ten Bosch", "Paleis op de Dam").
+PALACES = ["Paleis Het Loo", "Het Loo", "het Loo", "Paleis Huis ten Bosch", "Huis ten Bosch", "Paleis Noordeinde",
+           "Paleis op de Dam", "Paleis Soestdijk", "Soestdijk", "Paleis Lange Voorhout"]
 # Names of public bodies that are ORG wherever they stand (written by the team; setting ``org_names``).
 ORG_NAMES_FILE = Path(__file__).with_name("org_names.txt")
 # Characters that are spaces for the patterns (str.isspace() covers U+00A0, U+2009, U+202F, U+3000 ...; U+200B is not).
@@ -1087,14 +1091,15 @@ def title_spans(doc: Doc, matcher: PhraseMatcher, view: Doc, label: str = "LAW")
     return filter_spans(spans)
 
 
-def with_org_names(entities: list[Span], names: list[Span]) -> list[Span]:
-    """``entities`` with the bodies' ``names`` of ``org_names``: a name fills a gap, and widens a model's ORG cut short
-    inside it ("het [openbaar] ministerie"); inside a longer entity a name belongs to that one ("directeur van het
-    stafbureau openbaar ministerie")."""
+def with_names(entities: list[Span], names: list[Span]) -> list[Span]:
+    """``entities`` with the ``names`` of a lexicon (the palaces, the bodies of ``org_names``): a name fills a gap and
+    replaces the model's entities that lie inside it ("het [openbaar] ministerie", "[Paleis] Huis ten Bosch",
+    "[Paleis] op de [Dam]"); inside a longer entity a name belongs to that one ("directeur van het stafbureau openbaar
+    ministerie")."""
     out = list(entities)
     for name in names:
         overlapping = [e for e in out if e.start < name.end and name.start < e.end]
-        if all(e.label_ == "ORG" and name.start <= e.start and e.end <= name.end for e in overlapping):
+        if all(name.start <= e.start and e.end <= name.end for e in overlapping):
             out = [e for e in out if e not in overlapping] + [name]
     return out
 
@@ -1167,6 +1172,7 @@ class RuleMatcher:
         self.titles = title_matcher(nlp.vocab, self.tokenizer, read_lexicon()) if self.law_titles != "off" else None
         self.org_names = (title_matcher(nlp.vocab, self.tokenizer, read_lexicon(ORG_NAMES_FILE))
                           if org_names else None)
+        self.palaces = title_matcher(nlp.vocab, self.tokenizer, PALACES)
         # read by whoever annotates whole letters (pipeline/letter_pass.py): not per-paragraph steps
         self.letter_names = bool(letter_names)
         self.own_articles = bool(own_articles) and "REF" in self.labels
@@ -1181,8 +1187,10 @@ class RuleMatcher:
         entities = filter_spans(entities)
         if self.titles is not None:
             entities = fitted_to_titles(entities, title_spans(doc, self.titles, view), self.law_titles)
+        names = title_spans(doc, self.palaces, view, label="LOC")
         if self.org_names is not None:
-            entities = with_org_names(entities, title_spans(doc, self.org_names, view, label="ORG"))
+            names += title_spans(doc, self.org_names, view, label="ORG")
+        entities = with_names(entities, names)
         doc.ents = bracketed_abbreviations(tidied_edges(without_non_names(without_ages(without_frequencies(without_table_counts(
             completed_laws(without_own_articles(cut_references(joined_law_references(completed_references(entities)))))))))))
         return doc
